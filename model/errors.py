@@ -1,0 +1,25 @@
+"""One error type for bad input, so the CLI can print one line and exit 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class InputError(Exception):
+    """Bad user input: names the file, the key (dotted path), and what was expected."""
+
+    def __init__(self, file: str | Path | None, key: str | None, message: str,
+                 line: int | None = None) -> None:
+        self.file = str(file) if file is not None else None
+        self.key = key
+        self.line = line
+        self.message = message
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        where = self.file or "<input>"
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.key:
+            return f"{where}: key '{self.key}': {self.message}"
+        return f"{where}: {self.message}"

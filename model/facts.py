@@ -1,0 +1,112 @@
+"""The published facts (a copy of shared/data/yichun_facts.yaml), loaded through a schema.
+
+Everything numeric the model takes from publications is read here, so each figure
+traces to an entry with its source and quote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from model.errors import InputError
+from model.paths import FACTS_FILE
+from model.structure import CHAINS
+from model.yamlio import load_yaml_with_lines
+
+
+class Observation(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    year: int
+    scope: str
+    metric: str
+    value: float | None = None
+    source: str
+    period: str | None = None
+    unit: str | None = None
+    qualifier: str | None = None
+    quote: str | None = None
+
+
+class PricePoint(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    date: dt.date
+    value: float = Field(gt=0)
+    note: str | None = None
+    qualifier: str | None = None
+
+
+class LithiumPrice(BaseModel):
+    annual_average: dict[int, float]
+    points: list[PricePoint]
+
+    @field_validator("points")
+    @classmethod
+    def _sorted(cls, points: list[PricePoint]) -> list[PricePoint]:
+        dates = [p.date for p in points]
+        if dates != sorted(dates):
+            raise ValueError("price points must be in date order")
+        return points
+
+
+class Instrument(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    name: str
+    unit: str
+    source: str
+
+
+class Facts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    chains: dict[str, str]
+    observed: list[Observation]
+    lithium_carbonate_price: LithiumPrice
+    instruments: list[Instrument]
+    targets_2026: dict[str, Any]
+
+    @field_validator("chains")
+    @classmethod
+    def _eight_chains(cls, chains: dict[str, str]) -> dict[str, str]:
+        if tuple(chains) != CHAINS:
+            raise ValueError(f"expected the chains {CHAINS}, got {tuple(chains)}")
+        return chains
+
+    def observation(self, obs_id: str) -> Observation:
+        for obs in self.observed:
+            if obs.id == obs_id:
+                return obs
+        raise KeyError(obs_id)
+
+    def instrument(self, inst_id: str) -> Instrument:
+        for inst in self.instruments:
+            if inst.id == inst_id:
+                return inst
+        raise KeyError(inst_id)
+
+
+def parse_facts(path: str | Path) -> Facts:
+    data, lines = load_yaml_with_lines(path)
+    try:
+        return Facts.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        raise InputError(path, key, err["msg"], lines.get(key)) from None
+
+
+@lru_cache(maxsize=1)
+def load_facts() -> Facts:
+    """The project's copy of the facts, validated (cached: it never changes in a run)."""
+    return parse_facts(FACTS_FILE)
+
+
+def revenue_2021_total() -> float:
+    """City above-scale revenue in 2021, 亿元: 5094.6 / (1 + 8.8%) (fact ``rev_2022``)."""
+    obs = load_facts().observation("rev_2022")
+    return float(obs.value) / (1.0 + float(obs.growth_pct) / 100.0)  # type: ignore[attr-defined]

@@ -1,0 +1,96 @@
+"""The government: instrument budgets, ranking of applicants, payments, and their ledger.
+
+Budgets are yearly; a fund releases one twelfth a month, and what is unspent carries over
+to later months of the same year (not across years), so January's applicants cannot take a
+whole year's money. Applicants are ranked by their benefit-cost score and paid in that order
+while the month's release lasts; every payment is recorded (month, firm, instrument, amount).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from model.scenario import Policy, month_index
+
+if TYPE_CHECKING:
+    from model.economy import YichunModel
+
+INSTRUMENTS: tuple[str, ...] = (
+    "tech_upgrade_fund", "digital_transformation_fund", "etdz_digital_fund", "sme_fund",
+    "chain_leader_award", "scale_milestone_award", "gazelle_award",
+)
+
+
+class Government(mesa.Agent):
+    """Holds the instruments' rules and budgets and records every payment."""
+
+    def __init__(self, model: YichunModel, policy: Policy) -> None:
+        super().__init__(model)
+        self.policy = policy
+        self.paid_by_year: dict[tuple[str, int], float] = defaultdict(float)
+        self._ledger: list[tuple[np.ndarray, np.ndarray, str, np.ndarray]] = []
+
+    # ------------------------------------------------------------------ budgets
+    def _instrument(self, name: str):
+        return getattr(self.policy.instruments, name)
+
+    def active(self, name: str, t: int) -> bool:
+        inst = self._instrument(name)
+        return inst.enabled and month_index(inst.start) <= t <= month_index(inst.end)
+
+    def yearly_budget(self, name: str, year: int) -> float:
+        inst = self._instrument(name)
+        budget = inst.budget(year) if hasattr(inst, "budget") else inst.budget_per_year
+        return float(budget)
+
+    def available(self, name: str, t: int) -> float:
+        """Money this instrument may still pay in month t: released so far this year minus paid."""
+        if not self.active(name, t):
+            return 0.0
+        year, month = 2022 + t // 12, t % 12
+        inst = self._instrument(name)
+        first = max(month_index(inst.start) - (year - 2022) * 12, 0)
+        months_open = 12 - first
+        released = self.yearly_budget(name, year) * (month - first + 1) / months_open
+        return max(released - self.paid_by_year[(name, year)], 0.0)
+
+    # ------------------------------------------------------------------ paying
+    def allocate(self, name: str, t: int, firms: np.ndarray, requests: np.ndarray,
+                 scores: np.ndarray) -> np.ndarray:
+        """Pay the best-ranked requests that fit this month's money; return the amounts paid."""
+        paid = np.zeros(firms.size)
+        budget = self.available(name, t)
+        if firms.size == 0 or budget <= 0:
+            return paid
+        order = np.argsort(-scores, kind="stable")
+        fits = np.cumsum(requests[order]) <= budget + 1e-12
+        chosen = order[fits]
+        paid[chosen] = requests[chosen]
+        self.record(name, t, firms[chosen], requests[chosen])
+        return paid
+
+    def record(self, name: str, t: int, firms: np.ndarray, amounts: np.ndarray) -> None:
+        if firms.size == 0:
+            return
+        self.paid_by_year[(name, 2022 + t // 12)] += float(amounts.sum())
+        self._ledger.append((np.full(firms.size, t), firms.copy(), name, amounts.copy()))
+        model = self.model
+        model.f.subsidy_income[firms] += amounts
+        model.f.subsidies_total[firms] += amounts
+
+    def ledger(self) -> dict[str, np.ndarray]:
+        """Every payment: month index, firm index, instrument, amount (亿元)."""
+        if not self._ledger:
+            return {"month": np.zeros(0, int), "firm": np.zeros(0, int),
+                    "instrument": np.zeros(0, dtype="<U32"), "amount": np.zeros(0)}
+        return {
+            "month": np.concatenate([m for m, _, _, _ in self._ledger]),
+            "firm": np.concatenate([f for _, f, _, _ in self._ledger]),
+            "instrument": np.concatenate([np.full(a.size, n, dtype="<U32")
+                                          for _, _, n, a in self._ledger]),
+            "amount": np.concatenate([a for _, _, _, a in self._ledger]),
+        }

@@ -1,0 +1,1 @@
+"""One module per mechanism of DESIGN section 5; each function updates the firm arrays."""

@@ -1,0 +1,68 @@
+"""Entry, exit and the above-scale line (规模以上, 0.2 亿 a year), both ways.
+
+Established firms are counted from January by last year's revenue, as the statistics do;
+a new plant joins the count in the month its annualised revenue since opening passes the
+line (新建投产企业入统). Firms with long loss streaks close; below-scale firms also close at
+a small background rate. New small firms enter below the line.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.structure import ABOVE_SCALE_LINE
+
+if TYPE_CHECKING:
+    from model.economy import YichunModel
+
+
+def roll_year(model: YichunModel) -> None:
+    """January: last year's revenue and margins become the base of this year's statuses."""
+    f = model.f
+    f.revenue_two_years_ago[:] = f.revenue_last_year
+    f.revenue_last_year[:] = f.revenue_ytd
+    margin = np.divide(f.profit_ytd, f.revenue_ytd, out=np.zeros(f.n), where=f.revenue_ytd > 0)
+    f.margin_two_years_ago[:] = f.margin_last_year
+    f.margin_last_year[:] = margin
+    f.revenue_ytd[:] = 0.0
+    f.profit_ytd[:] = 0.0
+    f.above_scale[:] = f.alive & (f.revenue_last_year >= ABOVE_SCALE_LINE)
+
+
+def count_new_plants(model: YichunModel) -> None:
+    """New plants enter the statistics once their annualised revenue passes the line."""
+    f, t = model.f, model.t
+    months_open = t - f.born_month + 1
+    young = f.alive & ~f.above_scale & (months_open <= 12) & (months_open > 0)
+    annualised = f.revenue_ytd * 12.0 / np.minimum(months_open, t % 12 + 1)
+    f.above_scale[young & (annualised >= ABOVE_SCALE_LINE)] = True
+
+
+def close_firms(model: YichunModel) -> None:
+    f, p, rng = model.f, model.params, model.rng
+    losing = f.alive & (f.loss_months >= p.exit_loss_months) & (rng.random(f.n) < p.exit_probability)
+    background = (f.alive & ~f.above_scale
+                  & (rng.random(f.n) < p.below_scale_exit_rate / 12.0))
+    closing = np.flatnonzero(losing | background)
+    if closing.size == 0:
+        return
+    f.alive[closing] = False
+    f.above_scale[closing] = False
+    f.chain_leader[closing] = False
+    for name in ("capacity", "pending_expansion", "ramping", "captive_demand", "share"):
+        getattr(f, name)[closing] = 0.0
+    f.supplier_of[np.isin(f.supplier_of, closing)] = -1
+    f.supplier_of[closing] = -1
+    model.exits_this_month = closing.size
+
+
+def enter_small_firms(model: YichunModel) -> None:
+    p, rng = model.params, model.rng
+    count = rng.poisson(p.small_firm_entry_per_year * model.population_scale / 12.0)
+    if count == 0:
+        return
+    segment = rng.choice(model.n_segments, count, p=model.entry_segment_weights)
+    revenue = model.small_firm_sizes(count)
+    model.add_firms(segment, revenue)

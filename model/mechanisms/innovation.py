@@ -1,0 +1,34 @@
+"""R&D: intensity moves toward a target raised by the super-deduction; success is stochastic.
+
+The after-tax subsidy of R&D is ``extra_deduction_rate x tax_rate`` (0.25 under the 2021
+rule of a 100% extra deduction), and the target intensity responds to it with elasticity
+``rd_response`` relative to that 2021 rule. Each month a firm innovates with probability
+1 - exp(-rate x intensity / 12) (``rd_success_rate`` a year per 1% of revenue); a success
+raises productivity and the quality stock by an exponential gain.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from model.economy import YichunModel
+
+BASE_RD_SUBSIDY = 1.0 * 0.25  # the 2021 rule: 100% extra deduction at 25% income tax
+
+
+def research(model: YichunModel) -> None:
+    f, p, t, rng = model.f, model.params, model.t, model.rng
+    deduction = model.policy.instruments.rd_super_deduction.extra_deduction_rate
+    subsidy = deduction * p.tax_rate
+    policy_factor = (1 + p.rd_response * subsidy) / (1 + p.rd_response * BASE_RD_SUBSIDY)
+    trend = (1 + p.rd_trend) ** ((t + 6) / 12)
+    target = f.rd_base * trend * policy_factor
+    f.rd_intensity += p.rd_adjustment * (target - f.rd_intensity)
+    hazard = p.rd_success_rate * f.rd_intensity * 100.0 / 12.0
+    success = f.alive & (rng.random(f.n) < -np.expm1(-hazard))
+    gain = rng.exponential(p.rd_gain_mean, int(success.sum()))
+    f.productivity[success] *= 1.0 + gain
+    f.quality[success] *= 1.0 + gain

@@ -1,0 +1,125 @@
+"""Replications and ensembles: seeds, workers, resumable per-replication files.
+
+Replication ``i`` of a run with root seed ``s`` uses ``SeedSequence(s, spawn_key=(i,))``,
+the same stream numpy's ``SeedSequence(s).spawn(n)[i]`` gives, so its numbers do not depend
+on how many replications or worker processes there are. Each finished replication is
+written atomically to ``replications/rep_#####.npz``; a rerun into the same folder skips
+the ones already there.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.economy import YichunModel
+from model.government import INSTRUMENTS
+from model.scenario import ResolvedScenario
+from model.statistics import MONTHLY, YEARLY, derived_yearly
+from model.yamlio import atomic_path
+
+DERIVED = ("revenue_growth_pct", "revenue_all_firms_growth_pct", "value_added_real_growth_pct",
+           "profit_margin_pct", "rd_to_revenue_pct", "digitalisation_rate_pct",
+           "lithium_mid_down_share_pct", "new_plants_contribution_pct")
+SUBSIDY_STATS = tuple(f"subsidy_{name}" for name in INSTRUMENTS)
+YEARLY_STATS = YEARLY + DERIVED + SUBSIDY_STATS
+
+
+@dataclass
+class Replication:
+    """The tables of one replication."""
+
+    index: int
+    yearly: np.ndarray        # (years, scopes, YEARLY_STATS)
+    monthly: np.ndarray       # (months, scopes, MONTHLY)
+    lithium_price: np.ndarray  # (months,) 元/吨
+    payments: dict[str, np.ndarray]
+    draw: int                 # index of the parameter draw used (-1: the scenario's values)
+    seconds: float
+
+    def save(self, path: Path) -> None:
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, index=self.index, yearly=self.yearly, monthly=self.monthly,
+                     lithium_price=self.lithium_price, draw=self.draw, seconds=self.seconds,
+                     **{f"pay_{k}": v for k, v in self.payments.items()})
+
+    @classmethod
+    def load(cls, path: Path) -> Replication:
+        with np.load(path) as z:
+            payments = {k[4:]: z[k] for k in z.files if k.startswith("pay_")}
+            return cls(int(z["index"]), z["yearly"], z["monthly"], z["lithium_price"], payments,
+                       int(z["draw"]), float(z["seconds"]))
+
+
+def replication_seed(root_seed: int, index: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence(root_seed, spawn_key=(index,))
+
+
+def run_replication(scenario: ResolvedScenario, root_seed: int, index: int,
+                    draws: list[dict[str, Any]] | None = None) -> Replication:
+    """One full 2022-2026 run; with `draws`, the replication uses parameter draw i mod n."""
+    start = time.perf_counter()
+    draw = -1
+    if draws:
+        draw = index % len(draws)
+        scenario = scenario.with_parameters(draws[draw])
+    model = YichunModel(scenario, seed=replication_seed(root_seed, index)).run()
+    return collect(model, index, draw, time.perf_counter() - start)
+
+
+def collect(model: YichunModel, index: int = 0, draw: int = -1, seconds: float = 0.0) -> Replication:
+    rec = model.recorder
+    derived = derived_yearly(rec.yearly)
+    subsidies = rec.subsidies_by_year()
+    yearly = np.concatenate(
+        [rec.yearly, np.stack([derived[k] for k in DERIVED], axis=-1),
+         np.stack([subsidies[k] for k in INSTRUMENTS], axis=-1)], axis=-1)
+    ledger = model.government.ledger()
+    ledger["firm_id"] = np.array([model.enterprises[i].unique_id for i in ledger["firm"]], dtype=int)
+    return Replication(index, yearly, rec.monthly.copy(), model.conditions.lithium_price.copy(),
+                       ledger, draw, seconds)
+
+
+def _task(args: tuple[ResolvedScenario, int, int, list[dict[str, Any]] | None, str]) -> int:
+    scenario, seed, index, draws, folder = args
+    rep = run_replication(scenario, seed, index, draws)
+    rep.save(Path(folder) / rep_name(index))
+    return index
+
+
+def rep_name(index: int) -> str:
+    return f"rep_{index:05d}.npz"
+
+
+def run_ensemble(scenario: ResolvedScenario, folder: Path, replications: int, seed: int,
+                 workers: int = 1, draws: list[dict[str, Any]] | None = None,
+                 progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None,
+                 ) -> list[int]:
+    """Run the missing replications into `folder`; return the indices run now."""
+    folder.mkdir(parents=True, exist_ok=True)
+    todo = [i for i in range(replications) if not (folder / rep_name(i)).exists()]
+    tasks = [(scenario, seed, i, draws, str(folder)) for i in todo]
+    wrap = progress or (lambda it, total: it)
+    if workers <= 1:
+        for _ in wrap((_task(t) for t in tasks), len(tasks)):
+            pass
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(_task, t) for t in tasks]
+            for fut in wrap(as_completed(futures), len(futures)):
+                fut.result()
+    return todo
+
+
+def load_replications(folder: Path, replications: int) -> list[Replication]:
+    return [Replication.load(folder / rep_name(i)) for i in range(replications)]
+
+
+__all__ = ["MONTHLY", "YEARLY_STATS", "Replication", "run_replication", "run_ensemble",
+           "load_replications", "replication_seed"]

@@ -1,0 +1,367 @@
+"""Scenario files: schema, ``extends`` with deep merge, and errors that name file, line and key.
+
+A scenario states levers (instruments, investment attraction, approval time, chain-leader
+priority), uncertainties (lithium price path, demand shifts, dated shocks) and behavioural
+parameter overrides. ``extends: other.yaml`` (relative to the file) merges the parent first:
+mappings merge key by key, anything else (numbers, lists) is replaced whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from model.errors import InputError
+from model.parameters import Parameters
+from model.structure import CHAINS, SEGMENT_IDS
+from model.yamlio import load_yaml_with_lines
+
+START_YEAR = 2022
+N_MONTHS = 60  # January 2022 to December 2026
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def month_index(text: str) -> int:
+    """'2023-01' -> months since January 2022 (0)."""
+    m = _MONTH_RE.match(str(text))
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise ValueError(f"expected a month as YYYY-MM, got {text!r}")
+    return (int(m.group(1)) - START_YEAR) * 12 + int(m.group(2)) - 1
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+Month = str
+
+
+def _check_month(v: str) -> str:
+    month_index(v)
+    return v
+
+
+class Window(Strict):
+    start: Month = "2022-01"
+    end: Month = "2026-12"
+
+    _v_start = field_validator("start", "end")(classmethod(lambda cls, v: _check_month(v)))
+
+    def months(self) -> tuple[int, int]:
+        return month_index(self.start), month_index(self.end)
+
+
+class FundInstrument(Window):
+    """A fund that co-finances upgrade or digital projects, ranked and paid within budget."""
+
+    enabled: bool = True
+    program: Literal["upgrade", "digital"]
+    budget_per_year: float | dict[int, float] = Field(description="亿元 a year")
+    subsidy_rate: float = Field(ge=0, le=1)
+    per_project_cap: float = Field(gt=0, description="亿元")
+    eligibility: Literal["above_scale", "sme", "etdz", "all"] = "above_scale"
+
+    @field_validator("budget_per_year")
+    @classmethod
+    def _nonnegative(cls, v: float | dict[int, float]) -> float | dict[int, float]:
+        values = v.values() if isinstance(v, dict) else [v]
+        if any(x < 0 for x in values):
+            raise ValueError("budgets cannot be negative")
+        return v
+
+    def budget(self, year: int) -> float:
+        if isinstance(self.budget_per_year, dict):
+            return float(self.budget_per_year.get(year, 0.0))
+        return float(self.budget_per_year)
+
+
+class ChainLeaderAward(Window):
+    enabled: bool = True
+    city_award: float = Field(0.001, ge=0)
+    provincial_award: float = Field(0.004, ge=0)
+    provincial_min_revenue: float = Field(100.0, gt=0)
+    budget_per_year: float = Field(0.1, ge=0)
+
+
+class MilestoneAward(Window):
+    enabled: bool = True
+    award_100yi: float = Field(0.005, ge=0)
+    award_50yi: float = Field(0.002, ge=0)
+    budget_per_year: float = Field(0.1, ge=0)
+
+
+class GazelleAward(Window):
+    enabled: bool = True
+    gazelle: float = Field(0.003, ge=0)
+    potential_gazelle: float = Field(0.002, ge=0)
+    budget_per_year: float = Field(0.2, ge=0)
+
+
+class RdSuperDeduction(Strict):
+    extra_deduction_rate: float = Field(1.0, ge=0, le=3)
+
+
+class Instruments(Strict):
+    tech_upgrade_fund: FundInstrument
+    digital_transformation_fund: FundInstrument
+    etdz_digital_fund: FundInstrument
+    sme_fund: FundInstrument
+    chain_leader_award: ChainLeaderAward = ChainLeaderAward()
+    scale_milestone_award: MilestoneAward = MilestoneAward()
+    gazelle_award: GazelleAward = GazelleAward()
+    rd_super_deduction: RdSuperDeduction = RdSuperDeduction()
+
+    def funds(self) -> dict[str, FundInstrument]:
+        return {name: getattr(self, name) for name in
+                ("tech_upgrade_fund", "digital_transformation_fund", "etdz_digital_fund", "sme_fund")}
+
+
+class Attraction(Strict):
+    projects_per_year: float | dict[int, float] = Field(description="signed projects a year")
+    chain_weights: dict[str, float]
+    lithium_segment_weights: dict[str, float]
+    realisation_rate: float | None = Field(None, ge=0, le=1)
+
+    @field_validator("chain_weights")
+    @classmethod
+    def _chains(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = set(v) - set(CHAINS) - {"other"}
+        if unknown:
+            raise ValueError(f"unknown chains {sorted(unknown)}; expected {list(CHAINS)} or other")
+        if any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("weights must be non-negative and not all zero")
+        return v
+
+    @field_validator("lithium_segment_weights")
+    @classmethod
+    def _segments(cls, v: dict[str, float]) -> dict[str, float]:
+        allowed = {s for s in SEGMENT_IDS if s.startswith("li_")}
+        unknown = set(v) - allowed
+        if unknown:
+            raise ValueError(f"unknown segments {sorted(unknown)}; expected {sorted(allowed)}")
+        if any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("weights must be non-negative and not all zero")
+        return v
+
+    def per_year(self, year: int) -> float:
+        if isinstance(self.projects_per_year, dict):
+            return float(self.projects_per_year.get(year, 0.0))
+        return float(self.projects_per_year)
+
+
+class Approval(Strict):
+    days_before: float = Field(80, gt=0)
+    days_after: float = Field(25, gt=0)
+    reform_start: Month = "2023-01"
+    _v = field_validator("reform_start")(classmethod(lambda cls, v: _check_month(v)))
+
+
+class LeaderPolicy(Strict):
+    recognition_start: Month = "2023-01"
+    max_per_chain: int = Field(5, ge=0, le=50)
+    land_energy_priority: bool = True
+    expansion_lag_cut: float = Field(0.3, ge=0, le=0.9)
+    _v = field_validator("recognition_start")(classmethod(lambda cls, v: _check_month(v)))
+
+
+class Policy(Strict):
+    instruments: Instruments
+    attraction: Attraction
+    approval: Approval = Approval()
+    chain_leaders: LeaderPolicy = LeaderPolicy()
+
+
+class PricePointIn(Strict):
+    date: dt.date
+    value: float = Field(gt=0)
+    note: str | None = None
+
+
+class LithiumPricePath(Strict):
+    """Carbonate price, 元/吨: the facts' dated points, then the scenario's assumption."""
+
+    use_facts: bool = True
+    points: list[PricePointIn] = []
+    monthly_volatility: float = Field(0.0, ge=0, le=1, description="log-sd a month after the data")
+    volatility_after: dt.date = dt.date(2025, 10, 27)
+
+    @field_validator("points")
+    @classmethod
+    def _ordered(cls, v: list[PricePointIn]) -> list[PricePointIn]:
+        if [p.date for p in v] != sorted(p.date for p in v):
+            raise ValueError("price points must be in date order")
+        return v
+
+
+class Shock(Window):
+    segments: list[str]
+    capacity_factor: float = Field(1.0, ge=0, le=2)
+    demand_factor: float = Field(1.0, ge=0, le=5)
+    note: str | None = None
+
+    @field_validator("segments")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        unknown = set(v) - set(SEGMENT_IDS)
+        if unknown:
+            raise ValueError(f"unknown segments {sorted(unknown)}; expected {list(SEGMENT_IDS)}")
+        return v
+
+
+class DemandShift(Window):
+    """Added to a segment's real demand growth (per year) inside the window."""
+
+    segments: dict[str, float]
+
+    @field_validator("segments")
+    @classmethod
+    def _known(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = set(v) - set(SEGMENT_IDS)
+        if unknown:
+            raise ValueError(f"unknown segments {sorted(unknown)}; expected {list(SEGMENT_IDS)}")
+        return v
+
+
+class Exogenous(Strict):
+    lithium_price: LithiumPricePath = LithiumPricePath()
+    demand_shifts: list[DemandShift] = []
+    shocks: list[Shock] = []
+
+
+class Run(Strict):
+    seed: int = Field(20230101, ge=0)
+    replications: int = Field(1, ge=1, le=100000)
+    population_scale: float = Field(1.0, gt=0, le=200)
+
+
+class Scenario(Strict):
+    name: str
+    question: str = ""
+    run: Run = Run()
+    policy: Policy
+    exogenous: Exogenous = Exogenous()
+    parameters: dict[str, Any] = {}
+    calibration: str | None = None
+
+    @model_validator(mode="after")
+    def _windows(self) -> Scenario:
+        for name, inst in self.policy.instruments.funds().items():
+            if month_index(inst.end) < month_index(inst.start):
+                raise ValueError(f"instrument {name}: end before start")
+        return self
+
+
+class ResolvedScenario:
+    """A validated scenario with its source files, merged data and parameters."""
+
+    def __init__(self, spec: Scenario, data: dict[str, Any], files: list[Path],
+                 parameters: Parameters) -> None:
+        self.spec = spec
+        self.data = data
+        self.files = files
+        self.parameters = parameters
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def digest(self) -> str:
+        blob = json.dumps({"scenario": self.data, "parameters": self.parameters.values},
+                          sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def updated(self, changes: dict[str, Any]) -> ResolvedScenario:
+        """The scenario with `changes` deep-merged in (as an ``extends`` child would) and
+        validated again; raises InputError naming the key."""
+        data = deep_merge(self.data, changes)
+        try:
+            spec = Scenario.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            key = ".".join(str(p) for p in err["loc"])
+            raise InputError("<changes>", key, err["msg"]) from None
+        params = Parameters(deep_merge(self.parameters.values, changes.get("parameters", {})))
+        return ResolvedScenario(spec, data, self.files, params)
+
+    def with_parameters(self, overrides: dict[str, Any]) -> ResolvedScenario:
+        """Same scenario, some parameter values replaced (used by calibration draws)."""
+        merged = deep_merge(self.parameters.values, overrides)
+        return ResolvedScenario(self.spec, self.data, self.files, Parameters(merged))
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key; every other value in `override` replaces the base's."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+Origins = dict[str, tuple[Path, int]]  # dotted key -> (file, line) where it was last set
+
+
+def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], Origins, list[Path]]:
+    path = path.resolve()
+    if path in seen:
+        cycle = " -> ".join(p.name for p in (*seen, path))
+        raise InputError(path, "extends", f"cycle of extends: {cycle}")
+    data, lines = load_yaml_with_lines(path)
+    if not isinstance(data, dict):
+        raise InputError(path, None, "expected a mapping at the top of a scenario file")
+    origin = {key: (path, line) for key, line in lines.items()}
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, origin, [path]
+    if not isinstance(parent, str):
+        raise InputError(path, "extends", "expected a file name", lines.get("extends"))
+    parent_path = (path.parent / parent)
+    if not parent_path.is_file():
+        raise InputError(path, "extends", f"parent file not found: {parent}", lines.get("extends"))
+    base, base_origin, files = _read_chain(parent_path, (*seen, path))
+    return deep_merge(base, data), {**base_origin, **origin}, [*files, path]
+
+
+def _locate(origin: Origins, loc: tuple[Any, ...], fallback: Path) -> tuple[Path, int | None, str]:
+    parts = [str(p) for p in loc]
+    key = ".".join(parts)
+    for n in range(len(parts), 0, -1):
+        probe = ".".join(parts[:n])
+        if probe in origin:
+            file, line = origin[probe]
+            return file, line, key
+    return fallback, None, key
+
+
+def load_scenario(path: str | Path) -> ResolvedScenario:
+    """Read, merge (``extends``) and validate a scenario; raise InputError naming file, line, key."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, None, "scenario file not found")
+    data, origin, files = _read_chain(path, ())
+    try:
+        spec = Scenario.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        file, line, key = _locate(origin, err["loc"], path)
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        raise InputError(file, key, msg, line) from None
+    param_file, _, _ = _locate(origin, ("parameters",), path)
+    param_lines = {k: line for k, (f, line) in origin.items() if k.startswith("parameters.")}
+    parameters = Parameters(spec.parameters, source=param_file, lines=param_lines)
+    for shift in spec.exogenous.demand_shifts:
+        for seg, value in shift.segments.items():
+            if not -1.0 <= value <= 2.0:
+                raise InputError(path, f"exogenous.demand_shifts.segments.{seg}",
+                                 f"value {value} outside [-1, 2]")
+    return ResolvedScenario(spec, data, files, parameters)

@@ -1,0 +1,106 @@
+"""Per-firm state as one numpy array per attribute (struct of arrays).
+
+Arrays are allocated with spare room so new firms (attracted projects, small entrants)
+take the next free slot without copying; ``n`` is the number of slots in use. Exited
+firms keep their slot with ``alive`` false, so indices stay stable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from model.structure import CHAINS
+
+FLOAT_FIELDS = (
+    "capacity",            # real output capacity, 亿元 a month at 2021 prices
+    "pending_expansion",   # capacity under construction from own expansion decisions
+    "ramping",             # capacity of a new plant still ramping up
+    "captive_demand",      # demand brought by an attracted plant's own group (real, a month)
+    "share",               # market share inside the segment (persistent)
+    "productivity",        # cost-side productivity (1 = 2021 segment average)
+    "quality",             # R&D knowledge stock, enters competitiveness
+    "digital",             # share of equipment digitised, 0..1
+    "rd_intensity",        # R&D spending over revenue
+    "rd_base",             # the firm's own R&D propensity before policy and trend
+    "capital", "cash", "debt",
+    "demand", "volume", "revenue", "material_cost", "total_cost", "profit",
+    "value_added_real", "rd_spend", "subsidy_income",
+    "margin_expected", "utilisation_expected",
+    "revenue_ytd", "revenue_last_year", "revenue_two_years_ago",
+    "margin_last_year", "margin_two_years_ago", "profit_ytd",
+    "subsidies_total",
+    "expansion_rate",      # monthly completion rate of pending expansions (1 / lag)
+)
+INT_FIELDS = (
+    "segment", "chain", "county",
+    "born_month",          # month the firm began producing (negative: before 2022)
+    "loss_months",
+    "supplier_of",         # index of the large firm this firm supplies locally, -1 if none
+)
+BOOL_FIELDS = (
+    "alive", "above_scale", "chain_leader", "gazelle", "potential_gazelle",
+    "awarded_50yi", "awarded_100yi", "leader_awarded",
+)
+
+
+@dataclass
+class FirmState:
+    """All firms' attributes; ``member[i, c]`` is true when firm i counts in chain c."""
+
+    size: int
+    n: int = 0
+    member: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        for name in FLOAT_FIELDS:
+            setattr(self, name, np.zeros(self.size))
+        for name in INT_FIELDS:
+            setattr(self, name, np.full(self.size, -1 if name == "supplier_of" else 0, dtype=np.int64))
+        for name in BOOL_FIELDS:
+            setattr(self, name, np.zeros(self.size, dtype=bool))
+        self.member = np.zeros((self.size, len(CHAINS)), dtype=bool)
+
+    def _grow(self, needed: int) -> None:
+        new_size = max(needed, int(self.size * 1.5) + 16)
+        for name in (*FLOAT_FIELDS, *INT_FIELDS, *BOOL_FIELDS):
+            old = getattr(self, name)
+            fill = -1 if name == "supplier_of" else 0
+            new = np.full(new_size, fill, dtype=old.dtype)
+            new[: self.size] = old
+            setattr(self, name, new)
+        member = np.zeros((new_size, len(CHAINS)), dtype=bool)
+        member[: self.size] = self.member
+        self.member = member
+        self.size = new_size
+
+    def add(self, count: int) -> np.ndarray:
+        """Reserve `count` new slots (zeroed) and return their indices."""
+        if self.n + count > self.size:
+            self._grow(self.n + count)
+        idx = np.arange(self.n, self.n + count)
+        self.n += count
+        return idx
+
+    def view(self, name: str) -> np.ndarray:
+        """The used part of an attribute array."""
+        return getattr(self, name)[: self.n]
+
+
+
+
+
+class FirmViews:
+    """The used part of every attribute array, as attributes (numpy views write through)."""
+
+    def __init__(self, firms: FirmState) -> None:
+        n = firms.n
+        for name in (*FLOAT_FIELDS, *INT_FIELDS, *BOOL_FIELDS):
+            setattr(self, name, getattr(firms, name)[:n])
+        self.member = firms.member[:n]
+        self.n = n
+
+    def __deepcopy__(self, memo: dict) -> None:
+        """Views must alias the copied arrays, so a copy rebuilds them (see YichunModel.f)."""
+        return None

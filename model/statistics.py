@@ -1,0 +1,176 @@
+"""Statistics per month and year, for the city total, each chain and the development zone.
+
+Scopes: ``total`` (all firms), each chain by membership (a firm may count in several chains,
+so chain figures overlap and do not add to the total), and ``etdz``. Sums over firms are
+one matrix product per month: (firms x scopes)ᵀ @ (firms x statistics).
+
+City statistics count above-scale firms only; ``revenue_all_firms`` adds the below-scale
+pool (chain figures in the press count chain firms of all sizes). Revenue is nominal;
+``value_added_real`` is at 2021 prices.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.government import INSTRUMENTS
+from model.mechanisms.projects import BUILDING, DROPPED, PRODUCING
+from model.scenario import N_MONTHS, START_YEAR
+from model.structure import CHAINS, COUNTIES, LITHIUM_MID_DOWN, SCOPES, SIZE_THRESHOLDS
+
+if TYPE_CHECKING:
+    from model.economy import YichunModel
+
+FLOWS = ("revenue", "revenue_all_firms", "value_added_real", "value_added", "profit",
+         "rd_spend", "subsidy_income", "revenue_new_plants", "lithium_mid_down_revenue",
+         "projects_signed")
+STOCKS = ("above_scale_firms", "firms_alive", "chain_leaders", "digital_capital",
+          "capital_above_scale", "projects_building", "projects_producing", "projects_dropped")
+MONTHLY = FLOWS + STOCKS
+COUNTS = tuple(f"firms_over_{k}yi" for k in SIZE_THRESHOLDS)
+YEARLY = MONTHLY + COUNTS
+YEARS = tuple(range(START_YEAR - 1, START_YEAR + N_MONTHS // 12))  # 2021 (base) .. 2026
+_ETDZ = COUNTIES.index("etdz")
+_M = {name: i for i, name in enumerate(MONTHLY)}
+_Y = {name: i for i, name in enumerate(YEARLY)}
+
+
+def scope_matrix(model: YichunModel) -> np.ndarray:
+    f = model.f
+    m = np.zeros((f.n, len(SCOPES)))
+    m[:, 0] = 1.0
+    m[:, 1 : 1 + len(CHAINS)] = f.member
+    m[:, -1] = f.county == _ETDZ
+    return m
+
+
+class Recorder:
+    """Collects monthly sums per scope and closes each year."""
+
+    def __init__(self, model: YichunModel) -> None:
+        self.model = model
+        self.monthly = np.zeros((N_MONTHS, len(SCOPES), len(MONTHLY)))
+        self.yearly = np.zeros((len(YEARS), len(SCOPES), len(YEARLY)))
+        self.record_base_year()
+
+    def _sum(self, columns: list[np.ndarray]) -> np.ndarray:
+        return self.model.scope_weights.T @ np.column_stack(columns)
+
+    def record_base_year(self) -> None:
+        """2021 from the synthetic population (annual revenue at 2021 prices)."""
+        f, p = self.model.f, self.model.params
+        above = f.above_scale & f.alive
+        rev = f.revenue_last_year
+        va_real = rev * (1 - p.material_cost_share[f.segment])
+        cols = {name: np.zeros(f.n) for name in YEARLY}
+        cols.update(
+            revenue=rev * above, revenue_all_firms=rev * f.alive, value_added_real=va_real * above,
+            value_added=rev * (1 - p.material_cost_share[f.segment]) * above,
+            profit=rev * p.margin_2021[f.segment] * above, rd_spend=rev * f.rd_intensity * above,
+            lithium_mid_down_revenue=rev * np.isin(f.segment, LITHIUM_MID_DOWN) * f.alive,
+            above_scale_firms=above.astype(float), firms_alive=f.alive.astype(float),
+            digital_capital=f.capital * f.digital * above, capital_above_scale=f.capital * above,
+        )
+        for k in SIZE_THRESHOLDS:
+            cols[f"firms_over_{k}yi"] = (above & (rev >= k)).astype(float)
+        self.yearly[0] = self._sum([cols[name] for name in YEARLY])
+
+    def record_month(self) -> None:
+        model = self.model
+        f, t = model.f, model.t
+        above = f.above_scale & f.alive
+        year_start = t - t % 12
+        columns = [
+            f.revenue * above, f.revenue * f.alive, f.value_added_real * above,
+            (f.revenue - f.material_cost) * above, f.profit * above, f.rd_spend * above,
+            f.subsidy_income, f.revenue * above * (f.born_month >= year_start),
+            f.revenue * np.isin(f.segment, LITHIUM_MID_DOWN) * f.alive,
+        ]
+        n_flows_from_firms = len(columns)
+        columns += [np.zeros(f.n)]  # projects_signed (filled below)
+        columns += [above.astype(float), f.alive.astype(float), f.chain_leader.astype(float),
+                    f.capital * f.digital * above, f.capital * above]
+        row = self._sum(columns)
+        book = model.projects
+        chain_scope = np.where(book.chain >= 0, book.chain + 1, -1)
+
+        def per_scope(mask: np.ndarray) -> np.ndarray:
+            out = np.zeros(len(SCOPES))
+            out[0] = mask.sum()
+            counts = np.bincount(chain_scope[mask & (chain_scope > 0)], minlength=len(CHAINS) + 1)
+            out[1 : 1 + len(CHAINS)] = counts[1:]
+            return out
+
+        self.monthly[t, :, : n_flows_from_firms] = row[:, :n_flows_from_firms]
+        self.monthly[t, :, _M["projects_signed"]] = per_scope(book.sign_month == t)
+        self.monthly[t, :, _M["above_scale_firms"] : _M["capital_above_scale"] + 1] = (
+            row[:, n_flows_from_firms + 1 :])
+        self.monthly[t, :, _M["projects_building"]] = per_scope(book.stage == BUILDING)
+        self.monthly[t, :, _M["projects_producing"]] = per_scope(
+            (book.stage == PRODUCING) & (book.done_month >= 0))
+        self.monthly[t, :, _M["projects_dropped"]] = per_scope(
+            (book.stage == DROPPED) & (book.start_month >= 0))
+        if t % 12 == 11:
+            self.close_year()
+
+    def close_year(self) -> None:
+        f, t = self.model.f, self.model.t
+        y = t // 12 + 1
+        months = self.monthly[t - 11 : t + 1]
+        for name in FLOWS:
+            self.yearly[y, :, _Y[name]] = months[:, :, _M[name]].sum(axis=0)
+        for name in STOCKS:
+            self.yearly[y, :, _Y[name]] = months[-1, :, _M[name]]
+        above = f.above_scale & f.alive
+        counts = [(above & (f.revenue_ytd >= k)).astype(float) for k in SIZE_THRESHOLDS]
+        self.yearly[y, :, len(MONTHLY):] = self._sum(counts)
+
+    def last_city_revenue_growth(self) -> float:
+        """Growth of city above-scale revenue in the last closed year (for milestone awards)."""
+        y = self.model.t // 12
+        prev, last = self.yearly[y - 1, 0, _Y["revenue"]], self.yearly[y, 0, _Y["revenue"]]
+        return last / prev - 1.0 if prev > 0 else 0.0
+
+    def subsidies_by_year(self) -> dict[str, np.ndarray]:
+        """Paid per instrument: {instrument: array (years, scopes)} from the ledger."""
+        ledger = self.model.government.ledger()
+        weights = self.model.scope_weights
+        out = {}
+        for name in INSTRUMENTS:
+            table = np.zeros((len(YEARS), len(SCOPES)))
+            pick = ledger["instrument"] == name
+            years = ledger["month"][pick] // 12 + 1
+            for y in np.unique(years):
+                sel = years == y
+                table[y] = ledger["amount"][pick][sel] @ weights[ledger["firm"][pick][sel]]
+            out[name] = table
+        return out
+
+
+def derived_yearly(yearly: np.ndarray) -> dict[str, np.ndarray]:
+    """Rates and shares from the yearly sums: {statistic: array (years, scopes)}."""
+    g = {name: yearly[:, :, i] for name, i in _Y.items()}
+
+    def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.divide(a, b, out=np.full(a.shape, np.nan), where=b > 0)
+
+    def growth(x: np.ndarray) -> np.ndarray:
+        out = np.full(x.shape, np.nan)
+        out[1:] = 100.0 * (ratio(x[1:], x[:-1]) - 1.0)
+        return out
+
+    increase = np.full(g["revenue"].shape, np.nan)
+    increase[1:] = g["revenue"][1:] - g["revenue"][:-1]
+    return {
+        "revenue_growth_pct": growth(g["revenue"]),
+        "revenue_all_firms_growth_pct": growth(g["revenue_all_firms"]),
+        "value_added_real_growth_pct": growth(g["value_added_real"]),
+        "profit_margin_pct": 100.0 * ratio(g["profit"], g["revenue"]),
+        "rd_to_revenue_pct": 100.0 * ratio(g["rd_spend"], g["revenue"]),
+        "digitalisation_rate_pct": 100.0 * ratio(g["digital_capital"], g["capital_above_scale"]),
+        "lithium_mid_down_share_pct": 100.0 * ratio(g["lithium_mid_down_revenue"],
+                                                    g["revenue_all_firms"]),
+        "new_plants_contribution_pct": 100.0 * ratio(g["revenue_new_plants"], increase),
+    }

@@ -1,0 +1,74 @@
+"""The economy's fixed structure: chains (from the facts), segments, counties, thresholds.
+
+These are definitions, not behavioural parameters: which segments exist and which
+chain each belongs to. Every size, share or rate lives in ``defaults.yaml``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: The eight chains of the 869 plan, ids as in the facts file's ``chains``.
+CHAINS: tuple[str, ...] = (
+    "lithium", "circular", "building", "biomed", "electronics", "food", "equipment", "textile",
+)
+CHAIN_NAMES_ZH: dict[str, str] = {
+    "lithium": "新能源（锂电）", "circular": "节能环保（循环经济）", "building": "建材家具",
+    "biomed": "生物医药（大健康）", "electronics": "电子信息", "food": "绿色食品（富硒）",
+    "equipment": "先进装备制造", "textile": "纺织鞋服",
+}
+CHAIN_NAMES_EN: dict[str, str] = {
+    "lithium": "Lithium new energy", "circular": "Energy saving & circular economy",
+    "building": "Building materials & furniture", "biomed": "Biomedicine & health",
+    "electronics": "Electronics", "food": "Green food (selenium-rich)",
+    "equipment": "Advanced equipment", "textile": "Textiles & footwear",
+}
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: str
+    chain: str | None          # primary chain; None = manufacturing outside the eight chains
+    lithium_stage: str | None  # "up" / "mid" / "down" for lithium segments (the plan's 上中下游)
+
+
+#: Segments inside chains. Lithium follows the plan's up/mid/downstream split; building
+#: follows annex 4's two 500-亿 sub-chains (ceramics, metal furniture).
+SEGMENTS: tuple[Segment, ...] = (
+    Segment("li_upstream", "lithium", "up"),        # lepidolite mining, lithium carbonate
+    Segment("li_materials", "lithium", "mid"),      # cathode, electrolyte, separators
+    Segment("li_cells", "lithium", "down"),         # battery cells and packs
+    Segment("li_applications", "lithium", "down"),  # EVs, storage systems, e-bikes
+    Segment("circular", "circular", None),
+    Segment("building_ceramics", "building", None),
+    Segment("building_furniture", "building", None),
+    Segment("biomed", "biomed", None),
+    Segment("electronics", "electronics", None),
+    Segment("food", "food", None),
+    Segment("equipment", "equipment", None),
+    Segment("textile", "textile", None),
+    Segment("other", None, None),                   # above-scale industry outside the 8 chains
+)
+SEGMENT_IDS: tuple[str, ...] = tuple(s.id for s in SEGMENTS)
+SEGMENT_INDEX: dict[str, int] = {s: i for i, s in enumerate(SEGMENT_IDS)}
+SEGMENT_CHAIN_INDEX: tuple[int, ...] = tuple(
+    CHAINS.index(s.chain) if s.chain else -1 for s in SEGMENTS
+)
+LITHIUM_SEGMENTS: tuple[int, ...] = tuple(i for i, s in enumerate(SEGMENTS) if s.lithium_stage)
+LITHIUM_MID_DOWN: tuple[int, ...] = tuple(
+    i for i, s in enumerate(SEGMENTS) if s.lithium_stage in ("mid", "down")
+)
+
+#: Counties, districts and the development zone (宜春经开区 = "etdz").
+COUNTIES: tuple[str, ...] = (
+    "etdz", "yuanzhou", "zhangshu", "fengcheng", "gaoan", "jingan", "fengxin",
+    "yifeng", "shanggao", "wanzai", "tonggu", "yiyang_mingyue",
+)
+
+#: Statistical line for "above-scale" (规模以上): annual revenue >= 20 million CNY = 0.2 亿元.
+ABOVE_SCALE_LINE = 0.2
+#: Size-class thresholds of the plan's targets, 亿元 of annual revenue.
+SIZE_THRESHOLDS: tuple[int, ...] = (5, 10, 50, 100)
+
+#: Scopes of the statistics: the city total, then each chain (membership-based, overlapping).
+SCOPES: tuple[str, ...] = ("total", *CHAINS, "etdz")

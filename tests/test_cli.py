@@ -1,0 +1,88 @@
+"""End-to-end tests of the command line: run folders, and one-line errors with exit code 2."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from model.cli import main
+from model.paths import RESULTS_DIR
+from tests.conftest import BASELINE, write
+
+
+@pytest.fixture()
+def small_scenario(tmp_path):
+    return write(tmp_path, "small.yaml",
+                 f"extends: {BASELINE}\nname: small\nrun:\n  population_scale: 0.2\n")
+
+
+def results_listing():
+    return sorted(p.name for p in RESULTS_DIR.iterdir()) if RESULTS_DIR.exists() else []
+
+
+def test_run_writes_the_documented_folder(tmp_path, small_scenario, capsys):
+    out = tmp_path / "run"
+    assert main(["run", str(small_scenario), "--out", str(out), "--replications", "2",
+                 "--quiet"]) == 0
+    for name in ("manifest.json", "yearly.csv", "yearly_summary.csv", "monthly.csv",
+                 "payments.csv", "lithium_price.csv", "figures/revenue_vs_9pct_path.png",
+                 "figures/chain_revenue_vs_targets.png", "figures/lithium_price_vs_revenue.png"):
+        assert (out / name).is_file(), name
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"]["replications"] == 2
+    assert manifest["scenario_hash"] and manifest["parameters"]["share_persistence"]
+    with open(out / "yearly.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert set(rows[0]) >= {"replication", "year", "scope", "statistic", "value"}
+    assert {r["replication"] for r in rows} == {"0", "1"}
+    assert {r["scope"] for r in rows} >= {"total", "lithium", "etdz"}
+    with open(out / "monthly.csv") as fh:
+        monthly = list(csv.DictReader(fh))
+    dec = [r for r in monthly if r["month"] == "2022-12" and r["scope"] == "total"
+           and r["statistic"] == "revenue"][0]
+    year = [r for r in rows if r["replication"] == "0" and r["year"] == "2022"
+            and r["scope"] == "total" and r["statistic"] == "revenue"][0]
+    assert float(dec["ytd"]) > 10 * float(dec["value"])     # 1–12月 cumulates the months
+    assert float(year["value"]) > 0
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (None, "scenario file not found"),
+    ("name: [unclosed\n", "malformed YAML"),
+    ("extends: {base}\nname: x\nfavourite_colour: red\n", "key 'favourite_colour': unknown key"),
+    ("extends: {base}\nname: x\nparameters:\n  share_persistence: 3\n",
+     "key 'parameters.share_persistence'"),
+    ("extends: {base}\nname: x\npolicy:\n  instruments:\n    tech_upgrade_fund:\n"
+     "      subsidy_rate: 2\n", "key 'policy.instruments.tech_upgrade_fund.subsidy_rate'"),
+])
+def test_bad_input_one_line_exit_2_nothing_written(tmp_path, capsys, text, expected):
+    path = tmp_path / "bad.yaml"
+    if text is not None:
+        path.write_text(text.replace("{base}", str(BASELINE)))
+    before = results_listing()
+    out = tmp_path / "never"
+    assert main(["run", str(path), "--out", str(out)]) == 2
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and expected in err[0] and "bad.yaml" in err[0]
+    assert not out.exists()
+    assert results_listing() == before
+
+
+def test_validate_and_show(capsys):
+    assert main(["validate", str(BASELINE)]) == 0
+    assert "ok" in capsys.readouterr().out
+    assert main(["show", str(BASELINE)]) == 0
+    shown = capsys.readouterr().out
+    assert "tech_upgrade_fund" in shown and "share_persistence" in shown
+
+
+def test_console_script_runs_as_a_program(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "model.cli", "validate", str(BASELINE)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "model.cli", "run", str(tmp_path / "nope.yaml")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1

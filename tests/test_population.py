@@ -1,0 +1,58 @@
+"""Population synthesis: published anchors hold, sizes are heavy-tailed, seeds reproduce."""
+
+import numpy as np
+import pytest
+
+from model.facts import revenue_2021_total
+from model.parameters import Parameters
+from model.population import LARGEST_2021, pareto_sizes, segment_revenue_2021, synthesise
+from model.structure import ABOVE_SCALE_LINE, CHAINS, SEGMENT_INDEX
+
+
+@pytest.fixture(scope="module")
+def firms():
+    return synthesise(Parameters(), np.random.default_rng(3))
+
+
+def test_segment_totals_add_to_city_revenue(firms):
+    p = Parameters()
+    above = firms.above_scale[: firms.n]
+    rev = firms.revenue_last_year[: firms.n]
+    assert rev[above].sum() == pytest.approx(revenue_2021_total(), rel=1e-9)
+    seg_rev = np.bincount(firms.segment[: firms.n][above], rev[above])
+    assert seg_rev == pytest.approx(segment_revenue_2021(p), rel=1e-9)
+
+
+def test_above_scale_line_and_no_100yi_firm_before_2022(firms):
+    rev = firms.revenue_last_year[: firms.n]
+    above = firms.above_scale[: firms.n]
+    assert rev[above].min() >= ABOVE_SCALE_LINE
+    assert rev[~above].max() < ABOVE_SCALE_LINE
+    assert rev.max() <= LARGEST_2021
+    assert above.sum() == pytest.approx(1950, abs=5)
+
+
+def test_heavy_tail_follows_zipf():
+    sizes = pareto_sizes(5000, 5000 * 2.0, 1.05, np.random.default_rng(1), cap=1e9)
+    # Hill estimator of the tail index over the largest 10%
+    top = np.sort(sizes)[-500:]
+    hill = 1.0 / np.mean(np.log(top / top[0]))
+    assert 0.8 < hill < 1.35
+
+
+def test_lithium_segments_and_memberships(firms):
+    seg = firms.segment[: firms.n]
+    member = firms.member[: firms.n]
+    cells = seg == SEGMENT_INDEX["li_cells"]
+    electronics = CHAINS.index("electronics")
+    assert member[cells, CHAINS.index("lithium")].all()
+    assert 0.6 < member[cells, electronics].mean() <= 1.0   # batteries count in electronics too
+    assert not member[seg == SEGMENT_INDEX["other"]].any()
+
+
+def test_same_seed_same_population_other_seed_differs():
+    a = synthesise(Parameters(), np.random.default_rng(5))
+    b = synthesise(Parameters(), np.random.default_rng(5))
+    c = synthesise(Parameters(), np.random.default_rng(6))
+    assert np.array_equal(a.revenue_last_year[: a.n], b.revenue_last_year[: b.n])
+    assert not np.array_equal(a.revenue_last_year[: a.n], c.revenue_last_year[: c.n])
