@@ -17,7 +17,7 @@ Procedure (every number from ``defaults.yaml`` or the facts):
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from model.facts import revenue_2021_total
 from model.parameters import Parameters, load_geography
@@ -75,9 +75,8 @@ def pareto_sizes(n: int, total: float, alpha: float, rng: np.random.Generator,
 
 def below_scale_sizes(n: int, median: float, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Lognormal sizes truncated below the above-scale line (inverse-CDF sampling)."""
-    dist = stats.lognorm(s=sigma, scale=median)
-    upper = dist.cdf(ABOVE_SCALE_LINE * 0.999)
-    return dist.ppf(rng.random(n) * upper)
+    upper = special.ndtr(np.log(ABOVE_SCALE_LINE * 0.999 / median) / sigma)
+    return median * np.exp(sigma * special.ndtri(rng.random(n) * upper))
 
 
 def synthesise(params: Parameters, rng: np.random.Generator, scale: float = 1.0) -> FirmState:
