@@ -14,7 +14,7 @@ from model.scenario import N_MONTHS, ResolvedScenario
 from model.state import FirmViews
 from model.statistics import Recorder, scope_matrix
 from model.step import one_step
-from model.structure import SEGMENTS
+from model.structure import SCOPES, SEGMENTS
 
 
 class YichunModel(mesa.Model):
@@ -52,7 +52,8 @@ class YichunModel(mesa.Model):
             self.params.above_scale_firms_2021)
         self.government = Government(self, self.policy)
         self.enterprises: list[Enterprise] = [Enterprise(self, i) for i in range(self.firms.n)]
-        self.scope_weights = scope_matrix(self)
+        self._scope = np.zeros((self.firms.size, len(SCOPES)))
+        self._scope[: self.firms.n] = scope_matrix(self.f)
         self.projects = ProjectBook()
         seed_pipeline(self)
         self.recorder = Recorder(self)
@@ -85,8 +86,17 @@ class YichunModel(mesa.Model):
         self.firms.revenue_last_year[idx] = 0.0
         self._views = None
         self.enterprises += [Enterprise(self, int(i)) for i in idx]
-        self.scope_weights = scope_matrix(self)
+        if self._scope.shape[0] < self.firms.size:
+            grown = np.zeros((self.firms.size, len(SCOPES)))
+            grown[: self._scope.shape[0]] = self._scope
+            self._scope = grown
+        self._scope[idx] = scope_matrix(self.f, idx)
         return idx
+
+    @property
+    def scope_weights(self) -> np.ndarray:
+        """(firms x scopes) 0/1 weights: city, chain memberships, development zone."""
+        return self._scope[: self.firms.n]
 
     def small_firm_sizes(self, count: int) -> np.ndarray:
         p = self.params

@@ -22,6 +22,7 @@ from model.structure import CHAINS, COUNTIES, LITHIUM_MID_DOWN, SCOPES, SIZE_THR
 
 if TYPE_CHECKING:
     from model.economy import YichunModel
+    from model.state import FirmViews
 
 FLOWS = ("revenue", "revenue_all_firms", "value_added_real", "value_added", "profit",
          "rd_spend", "subsidy_income", "revenue_new_plants", "lithium_mid_down_revenue",
@@ -37,12 +38,13 @@ _M = {name: i for i, name in enumerate(MONTHLY)}
 _Y = {name: i for i, name in enumerate(YEARLY)}
 
 
-def scope_matrix(model: YichunModel) -> np.ndarray:
-    f = model.f
-    m = np.zeros((f.n, len(SCOPES)))
+def scope_matrix(f: FirmViews, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+    """Rows of the (firms x scopes) weights: 1 for the city, chain membership, zone."""
+    member = f.member[rows]
+    m = np.zeros((member.shape[0], len(SCOPES)))
     m[:, 0] = 1.0
-    m[:, 1 : 1 + len(CHAINS)] = f.member
-    m[:, -1] = f.county == _ETDZ
+    m[:, 1 : 1 + len(CHAINS)] = member
+    m[:, -1] = f.county[rows] == _ETDZ
     return m
 
 
@@ -56,7 +58,8 @@ class Recorder:
         self.record_base_year()
 
     def _sum(self, columns: list[np.ndarray]) -> np.ndarray:
-        return self.model.scope_weights.T @ np.column_stack(columns)
+        """Per-scope sums of each column over firms: (scopes x columns), one matrix product."""
+        return (np.stack(columns) @ self.model.scope_weights).T
 
     def record_base_year(self) -> None:
         """2021 from the synthetic population (annual revenue at 2021 prices)."""

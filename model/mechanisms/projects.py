@@ -56,19 +56,15 @@ def draw_projects(model: YichunModel, months: np.ndarray) -> dict[str, np.ndarra
     names = [*CHAINS, "other"]
     weights = np.array([attraction.chain_weights.get(c, 0.0) for c in names])
     chain = rng.choice(len(names), n, p=weights / weights.sum())
-    segment = np.empty(n, int)
     li_names = list(attraction.lithium_segment_weights)
     li_w = np.array(list(attraction.lithium_segment_weights.values()))
-    li_pick = rng.choice(len(li_names), n, p=li_w / li_w.sum())
-    half = rng.random(n) < 0.5
-    for i, c in enumerate(chain):
-        name = names[c]
-        if name == "lithium":
-            segment[i] = SEGMENT_INDEX[li_names[li_pick[i]]]
-        elif name == "building":
-            segment[i] = SEGMENT_INDEX["building_ceramics" if half[i] else "building_furniture"]
-        else:
-            segment[i] = SEGMENT_INDEX[name]
+    li_segment = np.array([SEGMENT_INDEX[s] for s in li_names])[
+        rng.choice(len(li_names), n, p=li_w / li_w.sum())]
+    building = np.where(rng.random(n) < 0.5, SEGMENT_INDEX["building_ceramics"],
+                        SEGMENT_INDEX["building_furniture"])
+    single = np.array([SEGMENT_INDEX.get(c, -1) for c in names])[chain]
+    segment = np.where(chain == names.index("lithium"), li_segment,
+                       np.where(chain == names.index("building"), building, single))
     amount = np.exp(rng.normal(p.project_size_mu, p.project_size_sigma, n))
     rate = attraction.realisation_rate
     realised = rng.random(n) < (p.project_realisation_rate if rate is None else rate)
