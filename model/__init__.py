@@ -6,8 +6,15 @@ arrays. The monthly step (:func:`model.step.one_step`) is the economic sequence 
 DESIGN section 5 over those arrays.
 """
 
-from model.economy import YichunModel
-from model.scenario import load_scenario
+import os
+
+# The step's matrix products are small (firms x ~13 scopes): BLAS threads only contend with
+# the ensemble's worker processes. One thread each, unless the user set otherwise.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from model.economy import YichunModel  # noqa: E402
+from model.scenario import load_scenario  # noqa: E402
 
 __all__ = ["YichunModel", "load_scenario"]
 __version__ = "0.1.0"

@@ -48,6 +48,7 @@ def check_resume(folder: Path, scenario_hash: str, seed: int) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from model.figures import write_figures
     from model.output import manifest, write_manifest, write_tables
+    from model.report import write_target_tables
     from model.runner import load_replications, run_ensemble
     from model.scenario import load_scenario
     from model.yamlio import write_json_atomic
@@ -65,11 +66,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     reps = load_replications(folder / "replications", replications)
     write_tables(folder, reps)
     figures = write_figures(folder, reps)
+    rows = write_target_tables(folder, scenario, reps, figures)
     wall = time.perf_counter() - start
     write_manifest(folder, manifest(scenario, seed, reps, args.workers, wall,
                                     {"figures": figures, "replications_run_now": len(ran)}))
     print(f"{scenario.name}: {replications} replication(s) ({len(ran)} run now) in {wall:.1f} s "
           f"-> {folder}")
+    headline = {r["target"]: r for r in rows}
+    for key in ("revenue_cagr_2023_2026", "revenue_2026_on_9pct_path", "lithium_revenue",
+                "above_scale_firms"):
+        r = headline[key]
+        print(f"  P({r['description']}) = {r['probability']:.2f} "
+              f"[{r['probability_low']:.2f}, {r['probability_high']:.2f}]; "
+              f"median 2026 {r['median_2026']:.4g} vs target {r['target_value']:g}")
     return 0
 
 
@@ -92,6 +101,17 @@ def cmd_show(args: argparse.Namespace) -> int:
         "files": [str(p) for p in scenario.files],
     }
     print(yaml.safe_dump(resolved, allow_unicode=True, sort_keys=False), end="")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from model.compare import compare
+
+    folders = [Path(f) for f in args.runs]
+    out = Path(args.out) if args.out else RESULTS_DIR / ("compare_" + "_vs_".join(
+        f.name for f in folders))
+    compare(folders, out)
+    print(f"comparison of {len(folders)} runs -> {out}")
     return 0
 
 
@@ -122,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="print a scenario as resolved (extends merged, defaults)")
     show.add_argument("file")
     show.set_defaults(func=cmd_show)
+
+    comp = sub.add_parser("compare", help="compare run folders: target probabilities, fan charts")
+    comp.add_argument("runs", nargs="+", help="run folders (the first is the reference)")
+    comp.add_argument("--out", help="comparison folder (default results/compare_<names>)")
+    comp.set_defaults(func=cmd_compare)
 
     bench = sub.add_parser("bench", help="time full 2022-2026 runs of the engine")
     bench.add_argument("--scenario", default=str(PROJECT_ROOT / "scenarios" / "baseline.yaml"))

@@ -35,8 +35,6 @@ class YichunModel(mesa.Model):
         self.population_scale = scenario.spec.run.population_scale
         self.n_segments = len(SEGMENTS)
         self.t = 0
-        self.upgrades_this_month: dict[str, int] = {}
-        self.exits_this_month = 0
 
         self.conditions = build_conditions(scenario, self.params, self.rng)
         self.firms = synthesise(self.params, self.rng, self.population_scale)

@@ -77,7 +77,7 @@ def build_conditions(scenario: ResolvedScenario, params: Parameters,
     growth = np.tile(params.real_demand_growth, (N_MONTHS, 1))
     for shift in scenario.spec.exogenous.demand_shifts:
         a, b = month_index(shift.start), month_index(shift.end)
-        for seg, value in shift.segments.items():
+        for seg, value in shift.by_segment().items():
             growth[a:b + 1, SEGMENT_INDEX[seg]] += value
     monthly_growth = np.log1p(np.clip(growth, -0.95, None)) / 12.0
     # level at mid-2021 is 1; January 2022 is 6.5 months later

@@ -26,7 +26,7 @@ LINE = "#08519c"
 TARGET = "#d62728"
 
 
-def _save(fig: plt.Figure, path: Path) -> None:
+def save_figure(fig: plt.Figure, path: Path) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
     plt.close(fig)
@@ -64,7 +64,7 @@ def revenue_vs_plan(reps: list[Replication], path: Path) -> None:
            xlabel="year", ylabel="revenue, yi yuan (100 million CNY)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def chain_targets() -> dict[str, dict]:
@@ -96,7 +96,7 @@ def chains_vs_targets(reps: list[Replication], path: Path) -> None:
     fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8)
     fig.suptitle("Chain revenue (all member firms; chains overlap) against the 2026 targets")
     fig.tight_layout(rect=(0, 0.06, 1, 0.96))
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def lithium_price_and_revenue(reps: list[Replication], path: Path) -> None:
@@ -119,7 +119,7 @@ def lithium_price_and_revenue(reps: list[Replication], path: Path) -> None:
     lines2 = ax2.get_legend_handles_labels()
     ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="upper right")
     ax.grid(alpha=0.3)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def write_figures(folder: Path, reps: list[Replication]) -> list[str]:

@@ -103,6 +103,8 @@ def run_ensemble(scenario: ResolvedScenario, folder: Path, replications: int, se
                  ) -> list[int]:
     """Run the missing replications into `folder`; return the indices run now."""
     folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(".rep_*.tmp"):  # half-written files of an interrupted run
+        stale.unlink()
     todo = [i for i in range(replications) if not (folder / rep_name(i)).exists()]
     tasks = [(scenario, seed, i, draws, str(folder)) for i in todo]
     wrap = progress or (lambda it, total: it)

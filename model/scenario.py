@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from model.errors import InputError
 from model.parameters import Parameters
-from model.structure import CHAINS, SEGMENT_IDS
+from model.structure import CHAINS, SEGMENT_IDS, SEGMENTS
 from model.yamlio import load_yaml_with_lines
 
 START_YEAR = 2022
@@ -123,10 +123,19 @@ class Instruments(Strict):
 
 
 class Attraction(Strict):
+    """Investment attraction: how many projects are signed, where, how large, how built."""
+
     projects_per_year: float | dict[int, float] = Field(description="signed projects a year")
     chain_weights: dict[str, float]
     lithium_segment_weights: dict[str, float]
-    realisation_rate: float | None = Field(None, ge=0, le=1)
+    realisation_rate: float | None = Field(None, ge=0, le=1, description="overrides the parameter")
+    construction_lag_months: float | None = Field(None, gt=0, le=60,
+                                                  description="overrides the parameter")
+    size_multiplier: float = Field(1.0, gt=0, le=10, description="scales every signed amount")
+    large_projects_per_year: float = Field(0.0, ge=0, le=50,
+                                           description="extra projects of 50 亿 or more a year")
+    large_project_tail: float = Field(2.0, gt=1, le=10,
+                                      description="Pareto index of large projects' amounts")
 
     @field_validator("chain_weights")
     @classmethod
@@ -215,17 +224,30 @@ class Shock(Window):
 
 
 class DemandShift(Window):
-    """Added to a segment's real demand growth (per year) inside the window."""
+    """Added to real demand growth (per year) inside the window, by segment or by chain
+    (a chain id shifts all the segments whose primary chain it is)."""
 
     segments: dict[str, float]
 
     @field_validator("segments")
     @classmethod
     def _known(cls, v: dict[str, float]) -> dict[str, float]:
-        unknown = set(v) - set(SEGMENT_IDS)
+        unknown = set(v) - set(SEGMENT_IDS) - set(CHAINS)
         if unknown:
-            raise ValueError(f"unknown segments {sorted(unknown)}; expected {list(SEGMENT_IDS)}")
+            raise ValueError(f"unknown segments or chains {sorted(unknown)}; expected "
+                             f"{list(SEGMENT_IDS)} or {list(CHAINS)}")
+        for key, value in v.items():
+            if not -1.0 <= value <= 2.0:
+                raise ValueError(f"shift {key}={value} outside [-1, 2] (growth per year)")
         return v
+
+    def by_segment(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for key, value in self.segments.items():
+            targets = [s.id for s in SEGMENTS if s.chain == key] if key in CHAINS else [key]
+            for seg in targets:
+                out[seg] = out.get(seg, 0.0) + value
+        return out
 
 
 class Exogenous(Strict):
@@ -359,9 +381,4 @@ def load_scenario(path: str | Path) -> ResolvedScenario:
     param_file, _, _ = _locate(origin, ("parameters",), path)
     param_lines = {k: line for k, (f, line) in origin.items() if k.startswith("parameters.")}
     parameters = Parameters(spec.parameters, source=param_file, lines=param_lines)
-    for shift in spec.exogenous.demand_shifts:
-        for seg, value in shift.segments.items():
-            if not -1.0 <= value <= 2.0:
-                raise InputError(path, f"exogenous.demand_shifts.segments.{seg}",
-                                 f"value {value} outside [-1, 2]")
     return ResolvedScenario(spec, data, files, parameters)

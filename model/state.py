@@ -32,6 +32,8 @@ FLOAT_FIELDS = (
     "margin_last_year", "margin_two_years_ago", "profit_ytd",
     "subsidies_total",
     "expansion_rate",      # monthly completion rate of pending expansions (1 / lag)
+    "upgrades_month",      # technical-upgrade projects carried out this month (0 or 1)
+    "digital_projects_month",  # digital-transformation projects carried out this month
 )
 INT_FIELDS = (
     "segment", "chain", "county",

@@ -18,33 +18,71 @@ import numpy as np
 from model.government import INSTRUMENTS
 from model.mechanisms.projects import BUILDING, DROPPED, PRODUCING
 from model.scenario import N_MONTHS, START_YEAR
-from model.structure import CHAINS, COUNTIES, LITHIUM_MID_DOWN, SCOPES, SIZE_THRESHOLDS
+from model.structure import (
+    CHAINS,
+    COUNTIES,
+    LITHIUM_MID_DOWN,
+    SCOPES,
+    SEGMENT_INDEX,
+    SIZE_THRESHOLDS,
+    SUB_CHAINS,
+)
 
 if TYPE_CHECKING:
     from model.economy import YichunModel
     from model.state import FirmViews
 
-FLOWS = ("revenue", "revenue_all_firms", "value_added_real", "value_added", "profit",
-         "rd_spend", "subsidy_income", "revenue_new_plants", "lithium_mid_down_revenue",
-         "projects_signed")
-STOCKS = ("above_scale_firms", "firms_alive", "chain_leaders", "digital_capital",
-          "capital_above_scale", "projects_building", "projects_producing", "projects_dropped")
+FIRM_FLOWS = ("revenue", "revenue_all_firms", "value_added_real", "value_added", "profit",
+              "rd_spend", "subsidy_income", "revenue_new_plants", "lithium_mid_down_revenue",
+              "upgrade_projects", "digital_projects", "revenue_double_counted")
+PROJECT_FLOWS = ("projects_signed", "projects_signed_over_50yi")
+FIRM_STOCKS = ("above_scale_firms", "firms_alive", "chain_leaders", "digital_capital",
+               "capital_above_scale")
+PROJECT_STOCKS = ("projects_building", "projects_producing", "projects_dropped")
+FLOWS = FIRM_FLOWS + PROJECT_FLOWS
+STOCKS = FIRM_STOCKS + PROJECT_STOCKS
 MONTHLY = FLOWS + STOCKS
-COUNTS = tuple(f"firms_over_{k}yi" for k in SIZE_THRESHOLDS)
+PLAN_START = 12  # January 2023: firms opened since then are the plan's "new" firms
+COUNTS = (*(f"firms_over_{k}yi" for k in SIZE_THRESHOLDS),
+          "plan_new_firms_over_5yi", "plan_new_firms_over_10yi")
 YEARLY = MONTHLY + COUNTS
 YEARS = tuple(range(START_YEAR - 1, START_YEAR + N_MONTHS // 12))  # 2021 (base) .. 2026
 _ETDZ = COUNTIES.index("etdz")
 _M = {name: i for i, name in enumerate(MONTHLY)}
 _Y = {name: i for i, name in enumerate(YEARLY)}
+_SUB = [SEGMENT_INDEX[seg] for seg in SUB_CHAINS.values()]
 
 
 def scope_matrix(f: FirmViews, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
-    """Rows of the (firms x scopes) weights: 1 for the city, chain membership, zone."""
+    """Rows of the (firms x scopes) 0/1 weights: city, chains, sub-chains, zone."""
     member = f.member[rows]
+    segment = f.segment[rows]
     m = np.zeros((member.shape[0], len(SCOPES)))
     m[:, 0] = 1.0
     m[:, 1 : 1 + len(CHAINS)] = member
+    for j, seg in enumerate(_SUB):
+        m[:, 1 + len(CHAINS) + j] = segment == seg
     m[:, -1] = f.county[rows] == _ETDZ
+    return m
+
+
+def _extra_memberships(member: np.ndarray) -> np.ndarray:
+    """How many times beyond once a firm's revenue is counted across chains."""
+    return np.maximum(member.sum(axis=1) - 1, 0)
+
+
+def project_scope_matrix(model: YichunModel) -> np.ndarray:
+    """(projects x scopes) weights: by the project's chain and segment, and by the county of
+    the firm it opened (zone statistics count only opened projects)."""
+    book = model.projects
+    m = np.zeros((len(book), len(SCOPES)))
+    m[:, 0] = 1.0
+    has_chain = book.chain >= 0
+    m[np.flatnonzero(has_chain), 1 + book.chain[has_chain]] = 1.0
+    for j, seg in enumerate(_SUB):
+        m[:, 1 + len(CHAINS) + j] = book.segment == seg
+    opened = book.firm >= 0
+    m[opened, -1] = model.firms.county[book.firm[opened]] == _ETDZ
     return m
 
 
@@ -73,6 +111,7 @@ class Recorder:
             value_added=rev * (1 - p.material_cost_share[f.segment]) * above,
             profit=rev * p.margin_2021[f.segment] * above, rd_spend=rev * f.rd_intensity * above,
             lithium_mid_down_revenue=rev * np.isin(f.segment, LITHIUM_MID_DOWN) * f.alive,
+            revenue_double_counted=rev * f.alive * _extra_memberships(f.member),
             above_scale_firms=above.astype(float), firms_alive=f.alive.astype(float),
             digital_capital=f.capital * f.digital * above, capital_above_scale=f.capital * above,
         )
@@ -80,41 +119,41 @@ class Recorder:
             cols[f"firms_over_{k}yi"] = (above & (rev >= k)).astype(float)
         self.yearly[0] = self._sum([cols[name] for name in YEARLY])
 
-    def record_month(self) -> None:
-        model = self.model
-        f, t = model.f, model.t
+    def firm_columns(self) -> dict[str, np.ndarray]:
+        f, t = self.model.f, self.model.t
         above = f.above_scale & f.alive
-        year_start = t - t % 12
-        columns = [
-            f.revenue * above, f.revenue * f.alive, f.value_added_real * above,
-            (f.revenue - f.material_cost) * above, f.profit * above, f.rd_spend * above,
-            f.subsidy_income, f.revenue * above * (f.born_month >= year_start),
-            f.revenue * np.isin(f.segment, LITHIUM_MID_DOWN) * f.alive,
-        ]
-        n_flows_from_firms = len(columns)
-        columns += [np.zeros(f.n)]  # projects_signed (filled below)
-        columns += [above.astype(float), f.alive.astype(float), f.chain_leader.astype(float),
-                    f.capital * f.digital * above, f.capital * above]
-        row = self._sum(columns)
-        book = model.projects
-        chain_scope = np.where(book.chain >= 0, book.chain + 1, -1)
+        return {
+            "revenue": f.revenue * above, "revenue_all_firms": f.revenue * f.alive,
+            "value_added_real": f.value_added_real * above,
+            "value_added": (f.revenue - f.material_cost) * above, "profit": f.profit * above,
+            "rd_spend": f.rd_spend * above, "subsidy_income": f.subsidy_income,
+            "revenue_new_plants": f.revenue * above * (f.born_month >= t - t % 12),
+            "lithium_mid_down_revenue": f.revenue * np.isin(f.segment, LITHIUM_MID_DOWN) * f.alive,
+            "upgrade_projects": f.upgrades_month, "digital_projects": f.digital_projects_month,
+            "revenue_double_counted": f.revenue * f.alive * _extra_memberships(f.member),
+            "above_scale_firms": above.astype(float), "firms_alive": f.alive.astype(float),
+            "chain_leaders": f.chain_leader.astype(float),
+            "digital_capital": f.capital * f.digital * above, "capital_above_scale": f.capital * above,
+        }
 
-        def per_scope(mask: np.ndarray) -> np.ndarray:
-            out = np.zeros(len(SCOPES))
-            out[0] = mask.sum()
-            counts = np.bincount(chain_scope[mask & (chain_scope > 0)], minlength=len(CHAINS) + 1)
-            out[1 : 1 + len(CHAINS)] = counts[1:]
-            return out
+    def project_columns(self) -> dict[str, np.ndarray]:
+        book, t = self.model.projects, self.model.t
+        signed = book.sign_month == t
+        return {
+            "projects_signed": signed, "projects_signed_over_50yi": signed & (book.amount >= 50.0),
+            "projects_building": book.stage == BUILDING,
+            "projects_producing": (book.stage == PRODUCING) & (book.done_month >= 0),
+            "projects_dropped": (book.stage == DROPPED) & (book.start_month >= 0),
+        }
 
-        self.monthly[t, :, : n_flows_from_firms] = row[:, :n_flows_from_firms]
-        self.monthly[t, :, _M["projects_signed"]] = per_scope(book.sign_month == t)
-        self.monthly[t, :, _M["above_scale_firms"] : _M["capital_above_scale"] + 1] = (
-            row[:, n_flows_from_firms + 1 :])
-        self.monthly[t, :, _M["projects_building"]] = per_scope(book.stage == BUILDING)
-        self.monthly[t, :, _M["projects_producing"]] = per_scope(
-            (book.stage == PRODUCING) & (book.done_month >= 0))
-        self.monthly[t, :, _M["projects_dropped"]] = per_scope(
-            (book.stage == DROPPED) & (book.start_month >= 0))
+    def record_month(self) -> None:
+        t = self.model.t
+        firms = self.firm_columns()
+        self.monthly[t, :, [_M[k] for k in firms]] = self._sum(list(firms.values())).T
+        projects = self.project_columns()
+        weights = project_scope_matrix(self.model)
+        sums = np.stack(list(projects.values())).astype(float) @ weights
+        self.monthly[t, :, [_M[k] for k in projects]] = sums
         if t % 12 == 11:
             self.close_year()
 
@@ -127,8 +166,10 @@ class Recorder:
         for name in STOCKS:
             self.yearly[y, :, _Y[name]] = months[-1, :, _M[name]]
         above = f.above_scale & f.alive
-        counts = [(above & (f.revenue_ytd >= k)).astype(float) for k in SIZE_THRESHOLDS]
-        self.yearly[y, :, len(MONTHLY):] = self._sum(counts)
+        new = f.born_month >= PLAN_START
+        counts = [above & (f.revenue_ytd >= k) for k in SIZE_THRESHOLDS]
+        counts += [above & new & (f.revenue_ytd >= k) for k in (5, 10)]
+        self.yearly[y, :, len(MONTHLY):] = self._sum([c.astype(float) for c in counts])
 
     def last_city_revenue_growth(self) -> float:
         """Growth of city above-scale revenue in the last closed year (for milestone awards)."""

@@ -70,5 +70,8 @@ ABOVE_SCALE_LINE = 0.2
 #: Size-class thresholds of the plan's targets, 亿元 of annual revenue.
 SIZE_THRESHOLDS: tuple[int, ...] = (5, 10, 50, 100)
 
-#: Scopes of the statistics: the city total, then each chain (membership-based, overlapping).
-SCOPES: tuple[str, ...] = ("total", *CHAINS, "etdz")
+#: Sub-chains with targets of their own (annex 4: ceramics and metal furniture, 500 亿 each).
+SUB_CHAINS: dict[str, str] = {"ceramics": "building_ceramics", "metal_furniture": "building_furniture"}
+#: Scopes of the statistics: the city total, each chain (membership-based, overlapping),
+#: the building sub-chains (by segment) and the development zone.
+SCOPES: tuple[str, ...] = ("total", *CHAINS, *SUB_CHAINS, "etdz")

@@ -29,6 +29,25 @@ def _key_lines(node: yaml.Node, prefix: str, lines: dict[str, int]) -> None:
             _key_lines(item, path, lines)
 
 
+def _first_bad_scalar(node: yaml.Node, prefix: str = "") -> tuple[int, str] | None:
+    """(line, key) of the first scalar that YAML cannot construct (such as a bad date)."""
+    if isinstance(node, yaml.MappingNode):
+        items = [(f"{prefix}.{k.value}" if prefix else str(k.value), v) for k, v in node.value]
+    elif isinstance(node, yaml.SequenceNode):
+        items = [(f"{prefix}[{i}]", v) for i, v in enumerate(node.value)]
+    else:
+        try:
+            yaml.SafeLoader("").construct_object(node)
+        except ValueError:
+            return node.start_mark.line + 1, prefix
+        return None
+    for key, child in items:
+        found = _first_bad_scalar(child, key)
+        if found:
+            return found
+    return None
+
+
 def load_yaml_with_lines(path: str | Path) -> tuple[Any, dict[str, int]]:
     """Load a YAML file; return (data, {dotted.key: line}). Errors name the file."""
     path = Path(path)
@@ -45,6 +64,10 @@ def load_yaml_with_lines(path: str | Path) -> tuple[Any, dict[str, int]]:
         raise InputError(path, None, f"malformed YAML: {problem}", line) from None
     except UnicodeDecodeError as exc:
         raise InputError(path, None, f"not UTF-8 text: {exc}") from None
+    except ValueError as exc:  # a well-formed scalar with an impossible value, e.g. 2026-02-30
+        bad = _first_bad_scalar(yaml.compose(text, Loader=yaml.SafeLoader))
+        line, key = bad if bad else (None, None)
+        raise InputError(path, key, f"invalid value: {exc}", line) from None
     if node is None:
         return {}, {}
     lines: dict[str, int] = {}

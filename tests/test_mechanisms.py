@@ -38,7 +38,7 @@ def test_subsidy_lowers_net_cost_and_raises_upgrades(small_model):
     production.open_month(no_aid)
     investment.upgrade_projects(no_aid, "upgrade")
     investment.upgrade_projects(aid, "upgrade")
-    assert aid.upgrades_this_month["upgrade"] > no_aid.upgrades_this_month["upgrade"]
+    assert aid.f.upgrades_month.sum() > no_aid.f.upgrades_month.sum()
     upgraded = aid.f.productivity > before
     paid = aid.f.subsidy_income > 0
     assert paid.any() and (paid <= upgraded).all()  # only upgraders are paid

@@ -55,7 +55,6 @@ def close_firms(model: YichunModel) -> None:
         getattr(f, name)[closing] = 0.0
     f.supplier_of[np.isin(f.supplier_of, closing)] = -1
     f.supplier_of[closing] = -1
-    model.exits_this_month = closing.size
 
 
 def enter_small_firms(model: YichunModel) -> None:

@@ -117,4 +117,5 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
     f.digital[firms] += digital_gain * (1.0 - f.digital[firms])
     f.capital[firms] += cost[go]
     f.cash[firms] -= cost[go]
-    model.upgrades_this_month[program] = int(go.sum())
+    done = f.upgrades_month if program == "upgrade" else f.digital_projects_month
+    done[firms] += 1.0

@@ -27,7 +27,10 @@ def unit_variable_cost(model: YichunModel) -> np.ndarray:
 
 def open_month(model: YichunModel) -> None:
     """Start the month's flows from zero (awards paid in January count in January)."""
-    model.f.subsidy_income[:] = 0.0
+    f = model.f
+    f.subsidy_income[:] = 0.0
+    f.upgrades_month[:] = 0.0
+    f.digital_projects_month[:] = 0.0
 
 
 def competitive_price(model: YichunModel) -> np.ndarray:

@@ -65,14 +65,16 @@ def draw_projects(model: YichunModel, months: np.ndarray) -> dict[str, np.ndarra
     single = np.array([SEGMENT_INDEX.get(c, -1) for c in names])[chain]
     segment = np.where(chain == names.index("lithium"), li_segment,
                        np.where(chain == names.index("building"), building, single))
-    amount = np.exp(rng.normal(p.project_size_mu, p.project_size_sigma, n))
+    amount = attraction.size_multiplier * np.exp(rng.normal(p.project_size_mu,
+                                                            p.project_size_sigma, n))
     rate = attraction.realisation_rate
     realised = rng.random(n) < (p.project_realisation_rate if rate is None else rate)
     approval = model.policy.approval
     reform = month_index(approval.reform_start)
     days = np.where(months >= reform, approval.days_after, approval.days_before)
     start = months + np.round(days / WORKING_DAYS_PER_MONTH).astype(int)
-    lag = rng.gamma(4.0, p.construction_lag_months / 4.0, n)
+    mean_lag = attraction.construction_lag_months or p.construction_lag_months
+    lag = rng.gamma(4.0, mean_lag / 4.0, n)
     done = start + np.maximum(np.round(lag).astype(int), 1)
     return {"sign_month": months, "start_month": start, "done_month": done, "segment": segment,
             "chain": np.where(chain < len(CHAINS), chain, -1), "amount": amount,
@@ -90,10 +92,17 @@ def seed_pipeline(model: YichunModel) -> None:
 
 
 def sign_projects(model: YichunModel) -> None:
+    """This month's signings; large (50 亿+) projects come on top, Pareto-sized above 50 亿."""
+    attraction, rng = model.policy.attraction, model.rng
     year = 2022 + model.t // 12
-    count = model.rng.poisson(model.policy.attraction.per_year(year) / 12.0)
+    count = rng.poisson(attraction.per_year(year) / 12.0)
     if count:
         model.projects.extend(**draw_projects(model, np.full(count, model.t)))
+    large = rng.poisson(attraction.large_projects_per_year / 12.0)
+    if large:
+        drawn = draw_projects(model, np.full(large, model.t))
+        drawn["amount"] = 50.0 * (1.0 - rng.random(large)) ** (-1.0 / attraction.large_project_tail)
+        model.projects.extend(**drawn)
 
 
 def advance_projects(model: YichunModel) -> None:

@@ -1,0 +1,171 @@
+"""The plan's 2026 targets: the targets file, and the probability that each is met.
+
+The probability is the share of replications that meet a target; its 95% interval is the
+Wilson score interval for a binomial share (well-behaved at 0 and 1, where the Wald interval
+collapses). With calibrated parameter draws the replications also vary the parameters, so
+the probability includes parameter uncertainty.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from scipy import stats
+
+from model.errors import InputError
+from model.facts import load_facts
+from model.paths import SCENARIO_DIR
+from model.runner import YEARLY_STATS
+from model.statistics import YEARS
+from model.structure import SCOPES
+from model.yamlio import load_yaml_with_lines
+
+TARGETS_FILE = SCENARIO_DIR / "targets" / "plan_2026.yaml"
+COLUMNS = ("target", "description", "scope", "statistic", "target_value", "probability",
+           "probability_low", "probability_high", "median_2026", "p10_2026", "p90_2026",
+           "median_gap_pct", "replications")
+
+
+class Target(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    description: str
+    facts_key: str
+    kind: Literal["level", "cagr"]
+    statistic: str
+    scope: str
+    threshold: float
+    year: int = 2026
+    from_year: int | None = None
+    derived: str | None = None
+
+    @model_validator(mode="after")
+    def _known(self) -> Target:
+        if self.statistic not in YEARLY_STATS:
+            raise ValueError(f"unknown statistic '{self.statistic}'")
+        if self.scope not in SCOPES:
+            raise ValueError(f"unknown scope '{self.scope}'; expected one of {list(SCOPES)}")
+        if self.year not in YEARS or (self.kind == "cagr" and self.from_year not in YEARS):
+            raise ValueError(f"years must lie in {YEARS[0]}-{YEARS[-1]}")
+        return self
+
+
+class NotRepresented(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    facts_key: str
+    reason: str
+
+
+class TargetsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    targets: list[Target]
+    not_represented: list[NotRepresented] = []
+
+
+def facts_value(key: str) -> Any:
+    """The value at a dotted key of the facts file (``targets_2026.chain_revenue.lithium``)."""
+    node: Any = load_facts().model_dump()
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(key)
+        node = node[part]
+    if isinstance(node, dict) and "value" in node:
+        return node["value"]
+    return node
+
+
+def load_targets(path: Path = TARGETS_FILE) -> TargetsFile:
+    data, lines = load_yaml_with_lines(path)
+    try:
+        parsed = TargetsFile.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = err["loc"]
+        key = ".".join(str(p) for p in loc)
+        line = lines.get(f"{loc[0]}[{loc[1]}]") if len(loc) > 1 else lines.get(str(loc[0]))
+        raise InputError(path, key, err["msg"], line) from None
+    for i, item in enumerate([*parsed.targets, *parsed.not_represented]):
+        try:
+            facts_value(item.facts_key)
+        except KeyError:
+            raise InputError(path, f"facts_key[{i}]", f"'{item.facts_key}' is not in the facts "
+                             "file's targets_2026") from None
+    return parsed
+
+
+def target_values(target: Target, yearly: np.ndarray) -> np.ndarray:
+    """The target's statistic per replication; yearly is (replications, years, scopes, stats)."""
+    s, k = SCOPES.index(target.scope), YEARLY_STATS.index(target.statistic)
+    value = yearly[:, YEARS.index(target.year), s, k]
+    if target.kind == "cagr":
+        base = yearly[:, YEARS.index(target.from_year), s, k]
+        span = target.year - target.from_year
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = 100.0 * ((value / base) ** (1.0 / span) - 1.0)
+    return value
+
+
+def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion."""
+    if n == 0:
+        return (0.0, 1.0)
+    z = stats.norm.ppf(0.5 + level / 2)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return (low, high)
+
+
+def evaluate(targets: TargetsFile, yearly: np.ndarray) -> list[dict[str, Any]]:
+    rows = []
+    for target in targets.targets:
+        values = target_values(target, yearly)
+        met = np.nan_to_num(values, nan=-np.inf) >= target.threshold - 1e-9
+        n, k = values.size, int(met.sum())
+        low, high = wilson_interval(k, n)
+        median = float(np.nanmedian(values)) if np.isfinite(values).any() else np.nan
+        p10, p90 = (np.nanquantile(values, [0.1, 0.9]) if np.isfinite(values).any()
+                    else (np.nan, np.nan))
+        gap = 100.0 * (target.threshold - median) / target.threshold if target.threshold else np.nan
+        rows.append({
+            "target": target.id, "description": target.description, "scope": target.scope,
+            "statistic": target.statistic if target.kind == "level" else f"{target.statistic}_cagr_pct",
+            "target_value": target.threshold, "probability": k / n,
+            "probability_low": low, "probability_high": high, "median_2026": median,
+            "p10_2026": float(p10), "p90_2026": float(p90), "median_gap_pct": gap,
+            "replications": n,
+        })
+    return rows
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "" if not np.isfinite(value) else f"{value:.6g}"
+    text = str(value)
+    return f'"{text}"' if "," in text else text
+
+
+def targets_csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    out.write(",".join(COLUMNS) + "\n")
+    for row in rows:
+        out.write(",".join(_cell(row[c]) for c in COLUMNS) + "\n")
+    return out.getvalue()
+
+
+def targets_markdown(rows: list[dict[str, Any]], targets: TargetsFile) -> str:
+    lines = ["| target | 2026 target | P(met) | 95% interval | median 2026 | 10–90% |",
+             "| --- | ---: | ---: | --- | ---: | --- |"]
+    for r in rows:
+        lines.append(f"| {r['description']} | {r['target_value']:g} | {r['probability']:.2f} | "
+                     f"{r['probability_low']:.2f}–{r['probability_high']:.2f} | "
+                     f"{r['median_2026']:.4g} | {r['p10_2026']:.4g}–{r['p90_2026']:.4g} |")
+    lines += ["", "Targets the model cannot represent:", ""]
+    lines += [f"- `{n.facts_key}`: {n.reason}" for n in targets.not_represented]
+    return "\n".join(lines) + "\n"

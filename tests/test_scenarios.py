@@ -1,0 +1,120 @@
+"""Scenario files: merge rules, every class of error with its message, shipped scenarios."""
+
+import numpy as np
+import pytest
+
+from model.economy import YichunModel
+from model.errors import InputError
+from model.exogenous import lithium_price_path
+from model.paths import SCENARIO_DIR
+from model.scenario import deep_merge, load_scenario
+from tests.conftest import BASELINE, write
+
+SHIPPED = sorted(SCENARIO_DIR.glob("*.yaml"))
+
+
+def test_deep_merge_rules():
+    base = {"a": {"b": 1, "c": {"d": 2}}, "lst": [1, 2], "x": 1}
+    over = {"a": {"c": {"e": 3}}, "lst": [9], "y": 2}
+    assert deep_merge(base, over) == {"a": {"b": 1, "c": {"d": 2, "e": 3}}, "lst": [9], "x": 1,
+                                      "y": 2}
+    assert base["a"]["c"] == {"d": 2}  # inputs untouched
+
+
+def test_extends_overrides_only_what_it_states(tmp_path):
+    child = write(tmp_path, "child.yaml", f"""extends: {BASELINE}
+name: child
+policy:
+  instruments:
+    tech_upgrade_fund:
+      subsidy_rate: 0.4
+parameters:
+  real_demand_growth: {{textile: 0.1}}
+""")
+    base, sc = load_scenario(BASELINE), load_scenario(child)
+    fund = sc.spec.policy.instruments.tech_upgrade_fund
+    base_fund = base.spec.policy.instruments.tech_upgrade_fund
+    assert fund.subsidy_rate == 0.4 and fund.per_project_cap == base_fund.per_project_cap
+    assert sc.parameters.values["real_demand_growth"]["textile"] == 0.1
+    growth, base_growth = sc.parameters.values["real_demand_growth"], base.parameters.values[
+        "real_demand_growth"]
+    assert growth["food"] == base_growth["food"]
+    assert sc.spec.exogenous.lithium_price.points == base.spec.exogenous.lithium_price.points
+    assert [p.name for p in sc.files] == ["baseline.yaml", "child.yaml"]
+
+
+def _error(tmp_path, text, name="s.yaml"):
+    path = write(tmp_path, name, text.replace("{base}", str(BASELINE)))
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    return str(err.value)
+
+
+def test_unknown_key_names_file_line_and_key(tmp_path):
+    msg = _error(tmp_path, "extends: {base}\nname: x\npolicy:\n  attraction:\n    projectz: 3\n")
+    assert msg.startswith(f"{tmp_path / 's.yaml'}:5:")
+    assert "policy.attraction.projectz" in msg and "unknown key" in msg
+
+
+def test_wrong_type(tmp_path):
+    msg = _error(tmp_path, "extends: {base}\nname: x\nrun:\n  replications: many\n")
+    assert "run.replications" in msg and ":4:" in msg and "integer" in msg
+
+
+def test_out_of_range(tmp_path):
+    msg = _error(tmp_path, "extends: {base}\nname: x\npolicy:\n  chain_leaders:\n"
+                           "    max_per_chain: 500\n")
+    assert "policy.chain_leaders.max_per_chain" in msg and "less than or equal to 50" in msg
+    msg = _error(tmp_path, "extends: {base}\nname: x\nparameters:\n  expansion_lag_months: 0\n")
+    assert "parameters.expansion_lag_months" in msg and "outside its documented range" in msg
+    assert ":4:" in msg
+
+
+@pytest.mark.parametrize("text", [
+    "extends: {base}\nname: x\npolicy:\n  approval:\n    reform_start: 2023-13\n",
+    "extends: {base}\nname: x\nexogenous:\n  lithium_price:\n    points:\n"
+    "      - {date: 2026-02-30, value: 1}\n",
+])
+def test_bad_date(tmp_path, text):
+    msg = _error(tmp_path, text)
+    assert "month" in msg or "date" in msg
+    assert ":5:" in msg or ":6:" in msg
+
+
+def test_missing_parent_file(tmp_path):
+    msg = _error(tmp_path, "extends: nowhere.yaml\nname: x\n")
+    assert "extends" in msg and "parent file not found: nowhere.yaml" in msg
+
+
+def test_cycle_of_extends(tmp_path):
+    write(tmp_path, "a.yaml", "extends: b.yaml\nname: a\n")
+    write(tmp_path, "b.yaml", "extends: a.yaml\nname: b\n")
+    with pytest.raises(InputError) as err:
+        load_scenario(tmp_path / "a.yaml")
+    assert "cycle of extends: a.yaml -> b.yaml -> a.yaml" in str(err.value)
+
+
+def test_malformed_yaml_names_line(tmp_path):
+    msg = _error(tmp_path, "name: x\npolicy: [\n")
+    assert "malformed YAML" in msg and "s.yaml:" in msg
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_scenario_validates_and_runs(path):
+    scenario = load_scenario(path)
+    assert scenario.spec.question, "each shipped scenario states its question"
+    assert path.read_text(encoding="utf-8").startswith("# Question:")
+    small = scenario.updated({"run": {"population_scale": 0.2}})
+    model = YichunModel(small, seed=1).run()
+    assert model.recorder.yearly[-1, 0, 0] > 0
+
+
+def test_scenarios_differ_where_they_say(tmp_path):
+    slump = load_scenario(SCENARIO_DIR / "lithium_slump.yaml")
+    recovery = load_scenario(SCENARIO_DIR / "lithium_recovery.yaml")
+    rng = np.random.default_rng(0)
+    calm = {"exogenous": {"lithium_price": {"monthly_volatility": 0}}}
+    low, _ = lithium_price_path(slump.updated(calm), rng)
+    high, _ = lithium_price_path(recovery.updated(calm), rng)
+    assert low[-1] == pytest.approx(50000, rel=0.03) and high[-1] == pytest.approx(150000, rel=0.03)
+    assert np.array_equal(low[:40], high[:40])  # the data are shared
