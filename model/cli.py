@@ -7,6 +7,7 @@ line naming the file and key and exits with code 2, before anything is written.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -18,6 +19,10 @@ from model.errors import InputError
 from model.paths import PROJECT_ROOT, RESULTS_DIR
 
 
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
 def _progress(enabled: bool):
     def wrap(iterable, total):
         if not enabled or total <= 1:
@@ -27,6 +32,22 @@ def _progress(enabled: bool):
         return tqdm(iterable, total=total, unit="run", desc="replications", file=sys.stderr)
 
     return wrap
+
+
+def resolve_posterior(scenario, choice: str | None) -> Path | None:
+    """The posterior folder a run draws parameters from: --posterior, else the scenario's
+    ``calibration`` (a name under calibration/posterior/, or a path); 'none' for no draws."""
+    name = choice if choice is not None else scenario.spec.calibration
+    if name is None or name == "none":
+        return None
+    path = Path(name)
+    if len(path.parts) == 1 and not path.exists():
+        path = PROJECT_ROOT / "calibration" / "posterior" / name
+    if not (path / "draws.json").is_file():
+        source = "--posterior" if choice is not None else f"{scenario.files[-1]}: key 'calibration'"
+        raise InputError(None, None, f"{source}: no posterior draws at {path} "
+                         "(run `yichun-abm calibrate`, or pass --posterior none)")
+    return path
 
 
 def check_resume(folder: Path, scenario_hash: str, seed: int) -> None:
@@ -46,6 +67,7 @@ def check_resume(folder: Path, scenario_hash: str, seed: int) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from model.calibration.abc import load_draws
     from model.figures import write_figures
     from model.output import manifest, write_manifest, write_tables
     from model.report import write_target_tables
@@ -57,19 +79,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     seed = scenario.spec.run.seed if args.seed is None else args.seed
     replications = args.replications or scenario.spec.run.replications
     folder = Path(args.out) if args.out else RESULTS_DIR / scenario.name
-    check_resume(folder, scenario.digest(), seed)
+    posterior = resolve_posterior(scenario, args.posterior)
+    draws = load_draws(posterior) if posterior else None
+    identity = scenario.digest() + (f"+{file_digest(posterior / 'draws.json')}" if posterior else "")
+    check_resume(folder, identity, seed)
     folder.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(folder / "ensemble.json", {"scenario_hash": scenario.digest(), "seed": seed})
+    write_json_atomic(folder / "ensemble.json", {"scenario_hash": identity, "seed": seed})
     start = time.perf_counter()
     ran = run_ensemble(scenario, folder / "replications", replications, seed,
-                       workers=args.workers, progress=_progress(not args.quiet))
+                       workers=args.workers, draws=draws, progress=_progress(not args.quiet),
+                       executor=args.executor, scheduler=args.scheduler)
     reps = load_replications(folder / "replications", replications)
     write_tables(folder, reps)
     figures = write_figures(folder, reps)
     rows = write_target_tables(folder, scenario, reps, figures)
     wall = time.perf_counter() - start
+    posterior_info = ({"folder": str(posterior), "draws": len(draws),
+                       "draws_sha256": file_digest(posterior / "draws.json"),
+                       "rule": "replication i uses posterior draw i mod draws"}
+                      if posterior else None)
     write_manifest(folder, manifest(scenario, seed, reps, args.workers, wall,
-                                    {"figures": figures, "replications_run_now": len(ran)}))
+                                    {"figures": figures, "replications_run_now": len(ran),
+                                     "posterior": posterior_info}))
     print(f"{scenario.name}: {replications} replication(s) ({len(ran)} run now) in {wall:.1f} s "
           f"-> {folder}")
     headline = {r["target"]: r for r in rows}
@@ -115,7 +146,65 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def load_calibration(args: argparse.Namespace):
+    """The calibration config with the command line's workers and held-out observations."""
+    from model.calibration.abc import Calibration, load_config
+
+    calib = load_config(args.config)
+    update = {"workers": args.workers} if args.workers else {}
+    exclude, include = getattr(args, "exclude", None), getattr(args, "include", None)
+    if exclude or include:
+        update.update(exclude=calib.config.exclude + (exclude or []),
+                      include=calib.config.include + (include or []))
+    return Calibration(calib.config.model_copy(update=update), calib.base) if update else calib
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from model.calibration.abc import run_calibration
+    from model.calibration.fit import write_fit_report
+
+    calib = load_calibration(args)
+    out = Path(args.out) if args.out else PROJECT_ROOT / "calibration" / "posterior" / calib.config.name
+    manifest = run_calibration(calib, out, progress=not args.quiet, executor=args.executor,
+                               scheduler=args.scheduler)
+    print(f"calibration '{calib.config.name}': {manifest['total_simulations']} simulations, "
+          f"{len(manifest['generations'])} generations -> {out}")
+    if not args.no_fit:
+        fit = write_fit_report(calib, out, replications=args.fit_replications)
+        print(f"fit report: {out / 'fit.md'} ({fit} observations)")
+    return 0
+
+
+def cmd_recovery(args: argparse.Namespace) -> int:
+    from model.calibration.recovery import recovery_check
+
+    calib = load_calibration(args)
+    out = Path(args.out)
+    result = recovery_check(calib, args.truths, out, progress=not args.quiet)
+    print(f"synthetic recovery over {args.truths} truths: {result['overall_coverage_90']:.2f} of "
+          f"true values inside their 90% intervals -> {out / 'recovery.md'}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from model.report import notebook_report
+
+    start = time.perf_counter()
+    folders = [Path(f) for f in args.runs]
+    out = Path(args.out) if args.out else RESULTS_DIR / ("report_" + "_vs_".join(
+        f.name for f in folders))
+    html = notebook_report(folders, out)
+    print(f"report of {len(folders)} run(s) in {time.perf_counter() - start:.1f} s -> {html}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.full:
+        sys.path.insert(0, str(PROJECT_ROOT))  # benchmarks/ sits beside the package
+        from benchmarks.suite import main as suite
+
+        suite()
+        return 0
     from model.bench import bench_engine
 
     bench_engine(args.scenario, repeats=args.repeats, scale=args.scale)
@@ -132,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--replications", type=int, help="number of replications")
     run.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     run.add_argument("--out", help="run folder (default results/<scenario name>)")
+    run.add_argument("--executor", choices=("processes", "dask"), default="processes",
+                     help="where replications run: a local process pool, or Dask")
+    run.add_argument("--scheduler", help="Dask scheduler address (tcp://host:port); without "
+                     "it, --executor dask starts a LocalCluster of --workers processes")
+    run.add_argument("--posterior", help="posterior folder or name to draw parameters from "
+                     "(default: the scenario's 'calibration'; 'none' for the plain defaults)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
 
@@ -148,10 +243,39 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--out", help="comparison folder (default results/compare_<names>)")
     comp.set_defaults(func=cmd_compare)
 
+    rep = sub.add_parser("report", help="execute the scenario-report notebook on run folders")
+    rep.add_argument("runs", nargs="+", help="run folders (the first is the reference)")
+    rep.add_argument("--out", help="report folder (default results/report_<names>)")
+    rep.set_defaults(func=cmd_report)
+
+    cal = sub.add_parser("calibrate", help="estimate parameters (ABC-SMC) and write a posterior")
+    cal.add_argument("config", help="calibration config YAML (e.g. calibration/default.yaml)")
+    cal.add_argument("--out", help="posterior folder (default calibration/posterior/<name>)")
+    cal.add_argument("--workers", type=int, help="worker processes (default: the config's)")
+    cal.add_argument("--executor", choices=("processes", "dask"), default="processes")
+    cal.add_argument("--scheduler", help="Dask scheduler address (default: a LocalCluster)")
+    cal.add_argument("--exclude", nargs="*", help="observation ids to hold out")
+    cal.add_argument("--include", nargs="*", help="observation ids to use although off by default")
+    cal.add_argument("--fit-replications", type=int, default=100,
+                     help="posterior-predictive replications for the fit report")
+    cal.add_argument("--no-fit", action="store_true", help="skip the fit report")
+    cal.add_argument("--quiet", action="store_true")
+    cal.set_defaults(func=cmd_calibrate)
+
+    rec = sub.add_parser("recovery", help="synthetic recovery check of a calibration config")
+    rec.add_argument("config")
+    rec.add_argument("--truths", type=int, default=5)
+    rec.add_argument("--out", required=True)
+    rec.add_argument("--workers", type=int)
+    rec.add_argument("--quiet", action="store_true")
+    rec.set_defaults(func=cmd_recovery)
+
     bench = sub.add_parser("bench", help="time full 2022-2026 runs of the engine")
     bench.add_argument("--scenario", default=str(PROJECT_ROOT / "scenarios" / "baseline.yaml"))
     bench.add_argument("--repeats", type=int, default=7)
     bench.add_argument("--scale", type=float, default=1.0, help="population scale factor")
+    bench.add_argument("--full", action="store_true", help="the whole performance suite: "
+                       "reference comparison, scaling to 10^6 firms, ensemble throughput")
     bench.set_defaults(func=cmd_bench)
     return parser
 

@@ -21,11 +21,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from model.errors import InputError  # noqa: E402
-from model.figures import plan_path, save_figure  # noqa: E402
+from model.figures import chain_panels, plan_path, save_figure  # noqa: E402
 from model.output import stack_yearly  # noqa: E402
 from model.runner import YEARLY_STATS, load_replications  # noqa: E402
 from model.statistics import YEARS  # noqa: E402
-from model.structure import CHAIN_NAMES_EN, CHAINS, SCOPES  # noqa: E402
+from model.structure import SCOPES  # noqa: E402
 from model.yamlio import write_text_atomic  # noqa: E402
 
 KEY_VALUES = (("total", "revenue"), ("total", "revenue_growth_pct"), ("total", "above_scale_firms"),
@@ -136,26 +136,18 @@ def fan_charts(runs: list[Run], figdir: Path) -> list[str]:
     py, pv = plan_path()
     ax.plot(py, pv, "k--", lw=1.2, label="plan: +9% a year from 2022")
     ax.set(title="Above-scale revenue by scenario (median, 50% and 90% bands)", xlabel="year",
-           ylabel="revenue, yi yuan (1e8 CNY)")
+           ylabel="revenue, 亿元 (100 million CNY)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     save_figure(fig, figdir / "fan_total_revenue.png")
 
-    fig, axes = plt.subplots(2, 4, figsize=(14, 6.5), sharex=True)
-    for ax, chain in zip(axes.flat, CHAINS, strict=True):
+    def draw(ax: plt.Axes, chain: str) -> None:
         s = SCOPES.index(chain)
         for run, colour in zip(runs, COLOURS, strict=False):
             _fan(ax, years, run.yearly[:, :, s, k_all], colour, run.name)
-        ax.set_title(CHAIN_NAMES_EN[chain], fontsize=9)
-        ax.grid(alpha=0.3)
-        ax.set_ylim(bottom=0)
-    for ax in axes[:, 0]:
-        ax.set_ylabel("revenue, yi yuan")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(runs), fontsize=9)
-    fig.suptitle("Chain revenue by scenario (median, 50% and 90% bands; chains overlap)")
-    fig.tight_layout(rect=(0, 0.06, 1, 0.96))
-    save_figure(fig, figdir / "fan_chain_revenue.png")
+
+    chain_panels(draw, "Chain revenue by scenario (median, 50% and 90% bands; chains overlap)",
+                 figdir / "fan_chain_revenue.png", legend_columns=len(runs))
     return ["fan_total_revenue.png", "fan_chain_revenue.png"]
 
 

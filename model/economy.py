@@ -105,7 +105,8 @@ class YichunModel(mesa.Model):
         one_step(self)
         self.t += 1
 
-    def run(self) -> YichunModel:
-        while self.t < N_MONTHS:
+    def run(self, months: int = N_MONTHS) -> YichunModel:
+        """Step until `months` months have run (all 60 by default: January 2022 to 2026)."""
+        while self.t < min(months, N_MONTHS):
             self.step()
         return self

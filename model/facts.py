@@ -11,12 +11,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from model.errors import InputError
 from model.paths import FACTS_FILE
 from model.structure import CHAINS
-from model.yamlio import load_yaml_with_lines
+from model.yamlio import load_yaml_with_lines, validated
 
 
 class Observation(BaseModel):
@@ -92,12 +91,7 @@ class Facts(BaseModel):
 
 def parse_facts(path: str | Path) -> Facts:
     data, lines = load_yaml_with_lines(path)
-    try:
-        return Facts.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        raise InputError(path, key, err["msg"], lines.get(key)) from None
+    return validated(Facts, data, path, lines)
 
 
 @lru_cache(maxsize=1)

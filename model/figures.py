@@ -1,7 +1,7 @@
 """Figures of a run folder, for readers without the code: units, titles, legends, sources.
 
-Labels are in English with units spelled out (yi yuan = 亿元 = 100 million CNY): the machine
-has no CJK font, and a figure with missing glyphs helps no one.
+Labels are English with the Chinese names beside them; the CJK glyphs come from the Noto Sans
+CJK SC font that the ``mplfonts`` package ships, used as a fallback after DejaVu Sans.
 """
 
 from __future__ import annotations
@@ -18,8 +18,27 @@ from model.exogenous import month_label  # noqa: E402
 from model.facts import load_facts  # noqa: E402
 from model.runner import YEARLY_STATS, Replication  # noqa: E402
 from model.statistics import MONTHLY, YEARS  # noqa: E402
-from model.structure import CHAIN_NAMES_EN, CHAINS, SCOPES  # noqa: E402
+from model.structure import CHAIN_NAMES_EN, CHAIN_NAMES_ZH, CHAINS, SCOPES  # noqa: E402
 from model.yamlio import atomic_path  # noqa: E402
+
+
+def use_chinese_font() -> None:
+    """Register Noto Sans CJK SC (from mplfonts) as the fallback for CJK glyphs."""
+    from importlib import resources
+
+    from matplotlib import font_manager
+
+    path = resources.files("mplfonts") / "fonts" / "NotoSansCJKsc-Regular.otf"
+    font_manager.fontManager.addfont(str(path))
+    matplotlib.rcParams["font.family"] = ["DejaVu Sans", "Noto Sans CJK SC"]
+
+
+use_chinese_font()
+
+
+def chain_label(chain: str) -> str:
+    return f"{CHAIN_NAMES_EN[chain]} {CHAIN_NAMES_ZH[chain]}"
+
 
 BAND = "#9ecae1"
 LINE = "#08519c"
@@ -61,7 +80,7 @@ def revenue_vs_plan(reps: list[Replication], path: Path) -> None:
     obs = float(load_facts().observation("rev_2022").value)
     ax.plot([2022], [obs], "s", color="black", label="observed 2022: 5094.6")
     ax.set(title="Yichun above-scale industrial revenue against the 869 plan's 9% path",
-           xlabel="year", ylabel="revenue, yi yuan (100 million CNY)")
+           xlabel="year", ylabel="revenue, 亿元 (100 million CNY)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     save_figure(fig, path)
@@ -71,32 +90,44 @@ def chain_targets() -> dict[str, dict]:
     return load_facts().targets_2026["chain_revenue"]
 
 
+def chain_panels(draw, title: str, path: Path, legend_columns: int = 5) -> None:
+    """Eight panels, one a chain (英文 + 中文 names), revenue in 亿元 from zero, one legend."""
+    fig, axes = plt.subplots(2, 4, figsize=(14, 6.5), sharex=True)
+    for ax, chain in zip(axes.flat, CHAINS, strict=True):
+        draw(ax, chain)
+        ax.set_title(chain_label(chain), fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.set_ylim(bottom=0)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("revenue, 亿元")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=legend_columns, fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.96))
+    save_figure(fig, path)
+
+
 def chains_vs_targets(reps: list[Replication], path: Path) -> None:
     k = YEARLY_STATS.index("revenue_all_firms")
     years = np.array(YEARS)
     targets = chain_targets()
-    fig, axes = plt.subplots(2, 4, figsize=(13, 6), sharex=True)
-    for ax, chain in zip(axes.flat, CHAINS, strict=True):
+    facts = load_facts()
+    observed = [facts.observation(i) for i in ("lithium_rev_2021", "lithium_rev_2022")]
+
+    def draw(ax: plt.Axes, chain: str) -> None:
         s = SCOPES.index(chain)
-        runs = np.stack([r.yearly[:, s, k] for r in reps])
-        _band(ax, years, runs, "model")
+        _band(ax, years, np.stack([r.yearly[:, s, k] for r in reps]), "model")
         tgt = targets[chain]
         ax.plot([2026], [tgt["value"]], "*", ms=12, color=TARGET, label="2026 target")
         if "core" in tgt:
             ax.plot([2026], [tgt["core"]], "*", ms=10, mfc="none", color=TARGET,
                     label="core manufacturing target")
         if chain == "lithium":
-            ax.plot([2021, 2022], [455, 1116.98], "s", color="black", ms=4, label="observed")
-        ax.set_title(CHAIN_NAMES_EN[chain], fontsize=9)
-        ax.grid(alpha=0.3)
-        ax.set_ylim(bottom=0)
-    for ax in axes[:, 0]:
-        ax.set_ylabel("revenue, yi yuan (1e8 CNY)")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8)
-    fig.suptitle("Chain revenue (all member firms; chains overlap) against the 2026 targets")
-    fig.tight_layout(rect=(0, 0.06, 1, 0.96))
-    save_figure(fig, path)
+            ax.plot([o.year for o in observed], [o.value for o in observed], "s", color="black",
+                    ms=4, label="observed")
+
+    chain_panels(draw, "Chain revenue (all member firms; chains overlap) against the 2026 "
+                 "targets", path)
 
 
 def lithium_price_and_revenue(reps: list[Replication], path: Path) -> None:
@@ -106,12 +137,12 @@ def lithium_price_and_revenue(reps: list[Replication], path: Path) -> None:
     runs = np.stack([r.monthly[:, s, k] for r in reps])
     fig, ax = plt.subplots(figsize=(8, 4.2))
     _band(ax, months, runs, "lithium chain revenue (model, median)")
-    ax.set_ylabel("monthly revenue, yi yuan (1e8 CNY)", color=LINE)
+    ax.set_ylabel("monthly revenue, 亿元 (100 million CNY)", color=LINE)
     ax2 = ax.twinx()
     prices = np.stack([r.lithium_price for r in reps])
     ax2.plot(months, np.median(prices, axis=0) / 1e4, color="darkorange", lw=1.8,
-             label="lithium carbonate price (data, then scenario)")
-    ax2.set_ylabel("price, 10,000 CNY per tonne", color="darkorange")
+             label="lithium carbonate 碳酸锂 price (data, then scenario)")
+    ax2.set_ylabel("price, 万元/吨 (10,000 CNY per tonne)", color="darkorange")
     ticks = months[::6]
     ax.set_xticks(ticks, [month_label(t) for t in ticks], rotation=45, fontsize=8)
     ax.set_title("Lithium carbonate price and the lithium chain's nominal revenue")

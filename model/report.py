@@ -32,3 +32,41 @@ def write_target_tables(folder: Path, scenario: ResolvedScenario, reps: list[Rep
     ]
     write_text_atomic(folder / "report.md", "\n".join(report))
     return rows
+
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def execute_notebook(name: str, parameters: dict, out: Path, html: bool = True) -> Path:
+    """Run notebooks/<name>.py (jupytext py:percent) with papermill; write the executed .ipynb
+    and, with `html`, an HTML export beside it. Figures a notebook writes land in `out`."""
+    import jupytext
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    out.mkdir(parents=True, exist_ok=True)
+    notebook = jupytext.read(NOTEBOOK_DIR / f"{name}.py")
+    source = out / f".{name}.source.ipynb"
+    nbformat.write(notebook, source)
+    executed = out / f"{name}.ipynb"
+    try:
+        papermill.execute_notebook(str(source), str(executed), parameters=parameters,
+                                   kernel_name="python3", cwd=str(out), progress_bar=False)
+    finally:
+        source.unlink(missing_ok=True)
+    if html:
+        body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
+        write_text_atomic(out / f"{name}.html", body)
+    return executed
+
+
+def notebook_report(run_dirs: list[Path], out: Path) -> Path:
+    """The scenario report of run folders as an executed notebook and HTML."""
+    from model.compare import load_run
+
+    for folder in run_dirs:
+        load_run(folder)  # fails early, with a clear message, on a folder that is not a run
+    execute_notebook("scenario_report", {"run_dirs": [str(Path(d).resolve()) for d in run_dirs],
+                                         "figure_dir": "figures"}, out)
+    return out / "scenario_report.html"

@@ -86,11 +86,10 @@ def collect(model: YichunModel, index: int = 0, draw: int = -1, seconds: float =
                        ledger, draw, seconds)
 
 
-def _task(args: tuple[ResolvedScenario, int, int, list[dict[str, Any]] | None, str]) -> int:
-    scenario, seed, index, draws, folder = args
-    rep = run_replication(scenario, seed, index, draws)
-    rep.save(Path(folder) / rep_name(index))
-    return index
+def _task(args: tuple[ResolvedScenario, int, int, list[dict[str, Any]] | None]) -> Replication:
+    """One replication, returned to the caller (which writes it: workers need no shared disk)."""
+    scenario, seed, index, draws = args
+    return run_replication(scenario, seed, index, draws)
 
 
 def rep_name(index: int) -> str:
@@ -100,22 +99,36 @@ def rep_name(index: int) -> str:
 def run_ensemble(scenario: ResolvedScenario, folder: Path, replications: int, seed: int,
                  workers: int = 1, draws: list[dict[str, Any]] | None = None,
                  progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None,
-                 ) -> list[int]:
-    """Run the missing replications into `folder`; return the indices run now."""
+                 executor: str = "processes", scheduler: str | None = None) -> list[int]:
+    """Run the missing replications into `folder`; return the indices run now.
+
+    executor: "processes" (a local process pool of `workers`), "dask" (the Dask scheduler at
+    `scheduler`, or a LocalCluster of `workers` processes when none is given). Each finished
+    replication is written as it arrives, so an interruption loses only those in flight.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob(".rep_*.tmp"):  # half-written files of an interrupted run
         stale.unlink()
     todo = [i for i in range(replications) if not (folder / rep_name(i)).exists()]
-    tasks = [(scenario, seed, i, draws, str(folder)) for i in todo]
+    tasks = [(scenario, seed, i, draws) for i in todo]
     wrap = progress or (lambda it, total: it)
-    if workers <= 1:
-        for _ in wrap((_task(t) for t in tasks), len(tasks)):
-            pass
+
+    def save(rep: Replication) -> None:
+        rep.save(folder / rep_name(rep.index))
+
+    if executor == "dask":
+        from model.distributed import dask_map
+
+        for rep in wrap(dask_map(_task, tasks, scheduler, workers), len(tasks)):
+            save(rep)
+    elif workers <= 1:
+        for rep in wrap((_task(t) for t in tasks), len(tasks)):
+            save(rep)
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = [pool.submit(_task, t) for t in tasks]
             for fut in wrap(as_completed(futures), len(futures)):
-                fut.result()
+                save(fut.result())
     return todo
 
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from model.errors import InputError
-from model.parameters import Parameters
+from model.parameters import Parameters, load_specs
 from model.structure import CHAINS, SEGMENT_IDS, SEGMENTS
 from model.yamlio import load_yaml_with_lines
 
@@ -269,7 +269,9 @@ class Scenario(Strict):
     policy: Policy
     exogenous: Exogenous = Exogenous()
     parameters: dict[str, Any] = {}
-    calibration: str | None = None
+    calibration: str | None = Field(
+        None, description="posterior (a name under calibration/posterior/ or a folder) whose "
+        "parameter draws the replications use; None or 'none' for the defaults alone")
 
     @model_validator(mode="after")
     def _windows(self) -> Scenario:
@@ -312,8 +314,18 @@ class ResolvedScenario:
         return ResolvedScenario(spec, data, self.files, params)
 
     def with_parameters(self, overrides: dict[str, Any]) -> ResolvedScenario:
-        """Same scenario, some parameter values replaced (used by calibration draws)."""
-        merged = deep_merge(self.parameters.values, overrides)
+        """Same scenario with parameter values replaced, e.g. by a posterior draw.
+
+        The scenario's own ``parameters:`` still win over the draw: a scenario that states a
+        value means it. Values are clipped to their documented ranges (priors may reach past).
+        """
+        specs = load_specs()
+        clipped = {}
+        for name, value in overrides.items():
+            lo, hi = specs[name].range
+            clipped[name] = ({k: min(max(v, lo), hi) for k, v in value.items()}
+                             if isinstance(value, dict) else min(max(value, lo), hi))
+        merged = deep_merge(deep_merge(self.parameters.values, clipped), self.spec.parameters)
         return ResolvedScenario(self.spec, self.data, self.files, Parameters(merged))
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 from scipy import stats
 
 from model.errors import InputError
@@ -22,7 +22,7 @@ from model.paths import SCENARIO_DIR
 from model.runner import YEARLY_STATS
 from model.statistics import YEARS
 from model.structure import SCOPES
-from model.yamlio import load_yaml_with_lines
+from model.yamlio import load_yaml_with_lines, validated
 
 TARGETS_FILE = SCENARIO_DIR / "targets" / "plan_2026.yaml"
 COLUMNS = ("target", "description", "scope", "statistic", "target_value", "probability",
@@ -80,14 +80,7 @@ def facts_value(key: str) -> Any:
 
 def load_targets(path: Path = TARGETS_FILE) -> TargetsFile:
     data, lines = load_yaml_with_lines(path)
-    try:
-        parsed = TargetsFile.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = err["loc"]
-        key = ".".join(str(p) for p in loc)
-        line = lines.get(f"{loc[0]}[{loc[1]}]") if len(loc) > 1 else lines.get(str(loc[0]))
-        raise InputError(path, key, err["msg"], line) from None
+    parsed = validated(TargetsFile, data, path, lines)
     for i, item in enumerate([*parsed.targets, *parsed.not_represented]):
         try:
             facts_value(item.facts_key)

@@ -8,11 +8,14 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 from model.errors import InputError
+
+T = TypeVar("T", bound=BaseModel)
 
 
 def _key_lines(node: yaml.Node, prefix: str, lines: dict[str, int]) -> None:
@@ -73,6 +76,34 @@ def load_yaml_with_lines(path: str | Path) -> tuple[Any, dict[str, int]]:
     lines: dict[str, int] = {}
     _key_lines(node, "", lines)
     return data, lines
+
+
+def nearest_line(lines: dict[str, int], loc: tuple) -> int | None:
+    """Line of the deepest key of `loc` that the file has (lists as ``key[i]``)."""
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int) and parts:
+            parts[-1] = f"{parts[-1]}[{part}]"
+        else:
+            parts.append(str(part))
+    for n in range(len(parts), 0, -1):
+        key = ".".join(parts[:n])
+        if key in lines:
+            return lines[key]
+    return None
+
+
+def validated(schema: type[T], data: Any, path: str | Path, lines: dict[str, int]) -> T:
+    """`data` through a pydantic schema; the first error as an InputError naming file, line, key."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown key"
+        raise InputError(path, key, message, nearest_line(lines, err["loc"])) from None
 
 
 @contextmanager

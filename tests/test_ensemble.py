@@ -86,3 +86,12 @@ def test_500_replication_baseline_ensemble(tmp_path):
     assert main(["run", str(BASELINE), "--replications", "500", "--workers", "2", "--quiet",
                  "--out", str(tmp_path / "big")]) == 0
     assert time.perf_counter() - start < 180
+
+
+def test_dask_local_cluster_is_bit_identical_to_process_pool(tmp_path, small_baseline):
+    run_ensemble(small_baseline, tmp_path / "pool", 3, seed=21, workers=2)
+    run_ensemble(small_baseline, tmp_path / "dask", 3, seed=21, workers=2, executor="dask")
+    for a, b in zip(load_replications(tmp_path / "pool", 3), load_replications(tmp_path / "dask", 3),
+                    strict=True):
+        assert np.array_equal(a.yearly, b.yearly, equal_nan=True)
+        assert np.array_equal(a.monthly, b.monthly)

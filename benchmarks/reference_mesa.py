@@ -1,0 +1,288 @@
+"""A plain object-per-agent Mesa implementation of the firm rules: the speed reference.
+
+Every firm is a ``mesa.Agent`` holding its own Python floats, with one method per mechanism;
+the model calls them with ``model.agents.do(...)`` in the economic order of
+``model/step.py``. Segment totals (market shares, prices) are summed over the agents between
+phases. It starts from the vectorised engine's end-2021 state (same population, conditions
+and random generator), and draws its random numbers in the same order, one array per
+mechanism with each agent reading its element, so with the same seed the two produce the same
+numbers up to floating-point summation order.
+
+Scope: the firm rules — demand allocation, production and costs, R&D, expectations, capacity
+and expansion, technical-upgrade and digital projects without funds, accounts, loss-driven and
+background exits, the above-scale line. City-level processes (attracted projects, small-firm
+entry, statuses and awards, government funds) are switched off in the equivalence test and the
+benchmark, for both implementations.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+
+from model.economy import YichunModel
+from model.mechanisms.innovation import BASE_RD_SUBSIDY
+from model.mechanisms.investment import PROGRAMS
+from model.scenario import N_MONTHS, ResolvedScenario
+from model.state import BOOL_FIELDS, FLOAT_FIELDS, INT_FIELDS
+from model.structure import ABOVE_SCALE_LINE
+
+#: the scenario changes that switch the city-level processes off
+FIRM_RULES_ONLY = {
+    "policy": {
+        "instruments": {name: {"enabled": False} for name in (
+            "tech_upgrade_fund", "digital_transformation_fund", "etdz_digital_fund", "sme_fund",
+            "chain_leader_award", "scale_milestone_award", "gazelle_award")},
+        "attraction": {"projects_per_year": 0},
+        "chain_leaders": {"recognition_start": "2030-01"},
+    },
+    "parameters": {"projects_per_year_before_2022": 0, "small_firm_entry_per_year": 0,
+                   "supplier_links_per_large_firm": 0},
+}
+
+
+class Firm(mesa.Agent):
+    """One enterprise with its own state; each method is one mechanism for this firm."""
+
+    def __init__(self, model: ReferenceModel, index: int, state: dict[str, float]) -> None:
+        super().__init__(model)
+        self.index = index
+        self.__dict__.update(state)
+
+    # ------------------------------------------------------------ 2. demand allocation
+    def competitiveness(self) -> float:
+        p = self.model.params
+        return self.productivity * self.quality ** p.quality_weight * (
+            1.0 + p.digital_weight * self.digital)
+
+    def pull(self) -> float:
+        m = self.model
+        usable = self.capacity * m.conditions.capacity_factor[m.t, self.segment] * self.alive
+        return usable * self.competitiveness() ** m.params.competitiveness_elasticity
+
+    def update_share(self) -> None:
+        m, p = self.model, self.model.params
+        total = m.pull_total[self.segment]
+        target = self.my_pull / (total if total > 0 else 1.0)
+        self.share = (p.share_persistence * self.share + (1.0 - p.share_persistence) * target) * self.alive
+
+    def set_demand(self) -> None:
+        m = self.model
+        total = m.share_total[self.segment]
+        self.share = self.share / (total if total > 0 else 1.0)
+        level = m.conditions.real_demand
+        self.captive_demand *= level[m.t, self.segment] / level[max(m.t - 1, 0), self.segment]
+        segment_demand = m.base_demand[self.segment] * level[m.t, self.segment]
+        self.demand = self.share * segment_demand + self.captive_demand
+
+    # ------------------------------------------------------------ 3. production
+    def produce(self) -> None:
+        m, p, c, t = self.model, self.model.params, self.model.conditions, self.model.t
+        s = self.segment
+        price = m.price[s]
+        materials = p.material_cost_share[s] * c.input_price[t, s]
+        uvc = (materials + m.labour_cost_share[s] * c.other_price[t]) / self.productivity
+        gap = max(-50.0, min(50.0, (price - uvc) / (p.shutdown_softness * uvc)))
+        willing = 1.0 / (1.0 + math.exp(-gap))
+        ceiling = self.capacity * c.capacity_factor[t, s] * p.max_utilisation * willing
+        self.volume = min(self.demand, ceiling) * self.alive
+        self.revenue = price * self.volume
+        self.material_cost = self.volume * materials / self.productivity
+        labour = self.volume * m.labour_cost_share[s] * c.other_price[t] / self.productivity
+        overheads = p.fixed_cost_rate * self.capacity * c.other_price[t]
+        depreciation = p.depreciation_rate / 12.0 * self.capital
+        interest = p.interest_rate / 12.0 * self.debt
+        self.rd_spend = self.rd_intensity * self.revenue
+        self.total_cost = (self.material_cost + labour + overheads + depreciation + interest
+                           + self.rd_spend)
+        self.value_added_real = self.volume * (1.0 - p.material_cost_share[s])
+
+    # ------------------------------------------------------------ 5. R&D
+    def research(self, u: float) -> bool:
+        m, p = self.model, self.model.params
+        deduction = m.policy.instruments.rd_super_deduction.extra_deduction_rate
+        factor = (1 + p.rd_response * deduction * p.tax_rate) / (1 + p.rd_response * BASE_RD_SUBSIDY)
+        target = self.rd_base * (1 + p.rd_trend) ** ((m.t + 6) / 12) * factor
+        self.rd_intensity += p.rd_adjustment * (target - self.rd_intensity)
+        hazard = p.rd_success_rate * self.rd_intensity * 100.0 / 12.0
+        return bool(self.alive and u < -math.expm1(-hazard))
+
+    def innovate(self, gain: float) -> None:
+        self.productivity *= 1.0 + gain
+        self.quality *= 1.0 + gain
+
+    # ------------------------------------------------------------ 4. investment
+    def update_expectations(self) -> None:
+        w = self.model.params.expectation_weight
+        utilisation = self.volume / self.capacity if self.capacity > 0 else 0.0
+        margin = (self.revenue - self.total_cost) / self.revenue if self.revenue > 0 else 0.0
+        self.utilisation_expected = (1 - w) * self.utilisation_expected + w * utilisation
+        self.margin_expected = (1 - w) * self.margin_expected + w * margin
+
+    def mature_capacity(self) -> None:
+        p = self.model.params
+        done = self.pending_expansion * self.expansion_rate
+        self.pending_expansion -= done
+        ramped = self.ramping / p.ramp_up_months
+        self.ramping -= ramped
+        self.capacity += done + ramped
+        self.captive_demand += ramped * p.project_own_demand_share * p.initial_utilisation
+        self.capacity *= 1.0 - (self.loss_months >= 6) * p.loss_shrink_rate
+
+    def finance(self) -> float:
+        return max(self.cash + self.model.params.credit_to_capital * self.capital - self.debt, 0.0)
+
+    def expand(self) -> None:
+        m, p = self.model, self.model.params
+        thr = p.expansion_utilisation_threshold
+        pressure = min(max((self.utilisation_expected - thr) / (1 - thr), 0.0), 1.0)
+        profitability = min(max(self.margin_expected / 0.1, 0.0), 1.0)
+        go = self.margin_expected > p.expansion_margin_threshold and self.alive
+        added = p.expansion_speed * self.capacity * pressure * profitability * go
+        cost = added * 12.0 * p.capital_output_ratio * m.conditions.other_price[m.t]
+        scale = min(1.0, self.finance() / cost) if cost > 0 else 1.0
+        self.pending_expansion += added * scale
+        self.capital += cost * scale
+        self.cash -= cost * scale
+
+    def consider_project(self, program: str, noise: float) -> None:
+        """A technical-upgrade or digital project, weighed at full cost (no fund is open)."""
+        m, p = self.model, self.model.params
+        review, cost_share, gain, digital_gain = (p.values[k] for k in m.programs[program])
+        cost = cost_share * self.capital * m.conditions.other_price[m.t]
+        variable_cost = 12.0 * (self.total_cost - self.rd_spend)
+        benefit = gain * variable_cost * p.project_horizon_years
+        affordable = cost <= self.finance()
+        if affordable and benefit * noise >= p.upgrade_hurdle * cost:
+            self.productivity *= 1.0 + gain
+            self.digital += digital_gain * (1.0 - self.digital)
+            self.capital += cost
+            self.cash -= cost
+
+    # ------------------------------------------------------------ accounts, entry and exit
+    def close_accounts(self) -> None:
+        m, p = self.model, self.model.params
+        self.profit = (self.revenue - self.total_cost + self.subsidy_income) * self.alive
+        tax = p.tax_rate * max(self.profit, 0.0)
+        depreciation = p.depreciation_rate / 12.0 * self.capital
+        self.capital -= depreciation
+        self.cash += self.profit - tax + depreciation
+        borrow = max(-self.cash, 0.0)
+        self.debt += borrow
+        self.cash += borrow
+        repay = min(self.debt, max(self.cash - 0.05 * self.revenue_last_year, 0.0))
+        self.debt -= repay
+        self.cash -= repay
+        settled = m.t - self.born_month >= p.ramp_up_months
+        self.loss_months = self.loss_months + 1 if (self.profit < 0 and settled) else 0
+        self.revenue_ytd += self.revenue
+        self.profit_ytd += self.profit
+
+    def maybe_close(self, u_loss: float, u_background: float) -> None:
+        p = self.model.params
+        losing = self.alive and self.loss_months >= p.exit_loss_months and u_loss < p.exit_probability
+        background = (self.alive and not self.above_scale
+                      and u_background < p.below_scale_exit_rate / 12.0)
+        if losing or background:
+            self.alive = self.above_scale = self.chain_leader = False
+            self.capacity = self.pending_expansion = self.ramping = 0.0
+            self.captive_demand = self.share = 0.0
+
+    def roll_year(self) -> None:
+        self.revenue_two_years_ago = self.revenue_last_year
+        self.revenue_last_year = self.revenue_ytd
+        margin = self.profit_ytd / self.revenue_ytd if self.revenue_ytd > 0 else 0.0
+        self.margin_two_years_ago = self.margin_last_year
+        self.margin_last_year = margin
+        self.revenue_ytd = self.profit_ytd = 0.0
+        self.above_scale = bool(self.alive and self.revenue_last_year >= ABOVE_SCALE_LINE)
+
+
+class ReferenceModel(mesa.Model):
+    """The same economy, one Python object per firm."""
+
+    def __init__(self, scenario: ResolvedScenario, seed: int | np.random.SeedSequence) -> None:
+        engine = YichunModel(scenario, seed=seed)      # the shared end-2021 state
+        super().__init__(seed=0)  # Mesa's own streams are unused (agents run with do, in order)
+        self.rng = engine.rng     # the engine's generator, at the same point of its stream
+        self.params, self.policy, self.conditions = engine.params, engine.policy, engine.conditions
+        self.labour_cost_share = engine.labour_cost_share
+        self.base_demand, self.base_productivity = engine.base_demand, engine.base_productivity
+        self.n_segments, self.scope_weights = engine.n_segments, engine.scope_weights
+        self.programs = PROGRAMS
+        self.t = 0
+        f = engine.f
+        names = (*FLOAT_FIELDS, *INT_FIELDS, *BOOL_FIELDS)
+        self.firms = [Firm(self, i, {k: getattr(f, k)[i].item() for k in names})
+                      for i in range(f.n)]
+        self.yearly: dict[int, dict[str, float]] = {}
+        self.flows = {"revenue": 0.0, "profit": 0.0, "value_added_real": 0.0}
+
+    def segment_sum(self, values) -> np.ndarray:
+        out = np.zeros(self.n_segments)
+        for firm, v in zip(self.firms, values, strict=True):
+            out[firm.segment] += v
+        return out
+
+    def step(self) -> None:
+        rng, firms, t = self.rng, self.agents, self.t
+        for firm in self.firms:
+            firm.subsidy_income = 0.0
+        if t % 12 == 0 and t > 0:
+            firms.do("roll_year")
+        # 2. demand allocation
+        for firm in self.firms:
+            firm.my_pull = firm.pull()
+        self.pull_total = self.segment_sum(f.my_pull for f in self.firms)
+        firms.do("update_share")
+        self.share_total = self.segment_sum(f.share for f in self.firms)
+        firms.do("set_demand")
+        # 3. production, at prices lowered by the segment's productivity gains
+        weight = [f.capacity * f.alive for f in self.firms]
+        total = self.segment_sum(weight)
+        mean = self.segment_sum(w * f.productivity for w, f in zip(weight, self.firms, strict=True))
+        mean = np.divide(mean, total, out=np.ones(self.n_segments), where=total > 0)
+        self.price = self.conditions.price[t] * (mean / self.base_productivity) ** (
+            -self.params.productivity_price_pass_through)
+        firms.do("produce")
+        # 5. R&D
+        u = rng.random(len(self.firms))
+        winners = [f for f in self.firms if f.research(u[f.index])]
+        for firm, gain in zip(winners, rng.exponential(self.params.rd_gain_mean, len(winners)),
+                              strict=True):
+            firm.innovate(gain)
+        # 4. investment
+        firms.do("update_expectations")
+        firms.do("mature_capacity")
+        firms.do("expand")
+        for program in ("upgrade", "digital"):
+            review = self.params.values[self.programs[program][0]]
+            u = rng.random(len(self.firms))
+            candidates = [f for f in self.firms if f.alive and u[f.index] < review and f.capital > 0]
+            noise = np.exp(rng.normal(0.0, self.params.decision_noise, len(candidates)))
+            for firm, eps in zip(candidates, noise, strict=True):
+                firm.consider_project(program, eps)
+        firms.do("close_accounts")
+        # 6. projects (none are signed here, but the draws are made as in the engine) and exits
+        rng.poisson(self.policy.attraction.per_year(2022 + t // 12) / 12.0)
+        rng.poisson(self.policy.attraction.large_projects_per_year / 12.0)
+        u_loss, u_background = rng.random(len(self.firms)), rng.random(len(self.firms))
+        for firm in self.firms:
+            firm.maybe_close(u_loss[firm.index], u_background[firm.index])
+        rng.poisson(self.params.small_firm_entry_per_year / 12.0)
+        # 8. statistics: flows of above-scale firms, stocks at December
+        above = [f for f in self.firms if f.alive and f.above_scale]
+        for name in self.flows:
+            self.flows[name] += sum(getattr(f, name) for f in above)
+        if t % 12 == 11:
+            self.yearly[2022 + t // 12] = {**self.flows, "above_scale_firms": float(len(above)),
+                                           "firms_alive": float(sum(f.alive for f in self.firms))}
+            self.flows = dict.fromkeys(self.flows, 0.0)
+        self.t += 1
+
+    def run(self) -> ReferenceModel:
+        while self.t < N_MONTHS:
+            self.step()
+        return self

@@ -1,0 +1,1 @@
+"""Calibration: observations mapped to statistics, ABC-SMC estimation, fit and recovery checks."""

@@ -1,0 +1,112 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Scenario report: the 869 plan's 2026 targets
+#
+# For each run folder (a scenario's ensemble), the probability that each 2026 target is met,
+# fan charts of revenue, the consistency of the plan's own targets, and the levers that move
+# each probability most. Rebuild with `yichun-abm report RUN_DIR [RUN_DIR ...] --out DIR`.
+
+# %% tags=["parameters"]
+run_dirs = ["../results/baseline"]
+figure_dir = "report_figures"
+
+# %%
+import json
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Image, Markdown, display
+
+from model.compare import comparison_tables, fan_charts, load_run
+from model.consistency import consistency_table
+
+runs = [load_run(Path(d)) for d in run_dirs]
+names = [r.name for r in runs]
+display(Markdown(f"Scenarios: **{', '.join(names)}** — "
+                 f"{', '.join(str(r.yearly.shape[0]) for r in runs)} replications."))
+
+# %% [markdown]
+# ## Probability that each target is met
+#
+# Shares of replications meeting the target, with 95% Wilson intervals for the Monte-Carlo
+# error. Revenues in 亿元 (100 million CNY).
+
+# %%
+table = pd.DataFrame({r.name: {t["description"]: float(t["probability"]) for t in r.targets}
+                      for r in runs})
+first = runs[0].targets
+table.insert(0, "2026 target", [float(t["target_value"]) for t in first])
+table["median 2026 (" + names[0] + ")"] = [float(t["median_2026"]) for t in first]
+table.style.format(precision=2)
+
+# %% [markdown]
+# ## Revenue fan charts (median, 50% and 90% bands)
+
+# %%
+fig_dir = Path(figure_dir)
+for name in fan_charts(runs, fig_dir):
+    display(Image(filename=str(fig_dir / name)))
+
+# %% [markdown]
+# ## Are the plan's own targets consistent?
+
+# %%
+_, consistency_md = consistency_table(runs[0].yearly)
+display(Markdown(consistency_md))
+
+# %% [markdown]
+# ## Which levers move each probability most
+#
+# Each scenario differs from the first in the levers listed; the table gives, for each target,
+# the scenario whose probability differs most from the first, when the difference exceeds its
+# Monte-Carlo error (* in the comparison table).
+
+# %%
+def changed_levers(run_dir: Path, base_dir: Path) -> list[str]:
+    a = json.loads((run_dir / "manifest.json").read_text())["scenario_resolved"]
+    b = json.loads((base_dir / "manifest.json").read_text())["scenario_resolved"]
+
+    def walk(x, y, prefix=""):
+        if isinstance(x, dict) and isinstance(y, dict):
+            out = []
+            for k in sorted(set(x) | set(y)):
+                if k in ("name", "question", "run"):
+                    continue
+                out += walk(x.get(k), y.get(k), f"{prefix}.{k}" if prefix else k)
+            return out
+        return [prefix] if x != y else []
+
+    return walk(a, b)
+
+
+levers = {r.name: changed_levers(r.folder, runs[0].folder) for r in runs[1:]}
+for name, keys in levers.items():
+    display(Markdown(f"**{name}** changes: " + (", ".join(f"`{k}`" for k in keys) or "nothing")))
+
+csv_text, md = comparison_tables(runs)
+rows = []
+if len(runs) > 1:
+    comp = pd.read_csv(pd.io.common.StringIO(csv_text))
+    probs = comp[comp["kind"] == "probability"]
+    for _, row in probs.iterrows():
+        deltas = {n: row[f"{n}_minus_{names[0]}"] for n in names[1:]}
+        best = max(deltas, key=lambda n: abs(deltas[n]))
+        significant = str(row[f"{best}_beyond_mc_error"]).lower() == "true"
+        rows.append({"target": row["item"], "largest change": best if significant else "none",
+                     "Δ probability": deltas[best] if significant else 0.0})
+pd.DataFrame(rows)
+
+# %% [markdown]
+# ## Full comparison (Δ from the first scenario; * beyond Monte-Carlo error)
+
+# %%
+display(Markdown(md))
