@@ -66,7 +66,7 @@ def one_run_in_fresh_process(scale: float) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def ensemble_throughput(replications: int = 8) -> dict[int, float]:
+def ensemble_throughput(replications: int = 24) -> dict[int, float]:
     scenario = load_scenario(BASELINE)
     rates = {}
     for workers in (1, 2):
@@ -93,7 +93,7 @@ def main(sizes: tuple[str, ...] = tuple(SCALES)) -> None:
         per = res["seconds"] / (res["firms"] * N_MONTHS) * 1e6
         print(f"   ~{label} firms ({res['firms']}): {res['seconds']:.2f} s, peak "
               f"{res['peak_mb']:.0f} MB, {per:.2f} µs per firm-month")
-    print("4. ensemble throughput (baseline, 8 replications)")
+    print("4. ensemble throughput (baseline, 24 replications)")
     for workers, rate in ensemble_throughput().items():
         print(f"   {workers} process(es): {rate:.2f} replications/s")
 

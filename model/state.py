@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.structure import CHAINS
+from model.structure import CHAINS, LITHIUM_MID_DOWN
 
 FLOAT_FIELDS = (
     "capacity",            # real output capacity, 亿元 a month at 2021 prices
@@ -102,6 +102,9 @@ class FirmViews:
             setattr(self, name, getattr(firms, name)[:n])
         self.member = firms.member[:n]
         self.n = n
+        # fixed per firm (segment and memberships never change), so derived once per rebuild
+        self.lithium_mid_down = np.isin(self.segment, LITHIUM_MID_DOWN)
+        self.extra_memberships = np.maximum(self.member.sum(axis=1) - 1, 0)
 
     def __deepcopy__(self, memo: dict) -> None:
         """Views must alias the copied arrays, so a copy rebuilds them (see YichunModel.f)."""

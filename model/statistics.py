@@ -21,7 +21,6 @@ from model.scenario import N_MONTHS, START_YEAR
 from model.structure import (
     CHAINS,
     COUNTIES,
-    LITHIUM_MID_DOWN,
     SCOPES,
     SEGMENT_INDEX,
     SIZE_THRESHOLDS,
@@ -66,11 +65,6 @@ def scope_matrix(f: FirmViews, rows: np.ndarray | slice = slice(None)) -> np.nda
     return m
 
 
-def _extra_memberships(member: np.ndarray) -> np.ndarray:
-    """How many times beyond once a firm's revenue is counted across chains."""
-    return np.maximum(member.sum(axis=1) - 1, 0)
-
-
 def project_scope_matrix(model: YichunModel) -> np.ndarray:
     """(projects x scopes) weights: by the project's chain and segment, and by the county of
     the firm it opened (zone statistics count only opened projects)."""
@@ -110,8 +104,8 @@ class Recorder:
             revenue=rev * above, revenue_all_firms=rev * f.alive, value_added_real=va_real * above,
             value_added=rev * (1 - p.material_cost_share[f.segment]) * above,
             profit=rev * p.margin_2021[f.segment] * above, rd_spend=rev * f.rd_intensity * above,
-            lithium_mid_down_revenue=rev * np.isin(f.segment, LITHIUM_MID_DOWN) * f.alive,
-            revenue_double_counted=rev * f.alive * _extra_memberships(f.member),
+            lithium_mid_down_revenue=rev * f.lithium_mid_down * f.alive,
+            revenue_double_counted=rev * f.alive * f.extra_memberships,
             above_scale_firms=above.astype(float), firms_alive=f.alive.astype(float),
             digital_capital=f.capital * f.digital * above, capital_above_scale=f.capital * above,
         )
@@ -128,9 +122,9 @@ class Recorder:
             "value_added": (f.revenue - f.material_cost) * above, "profit": f.profit * above,
             "rd_spend": f.rd_spend * above, "subsidy_income": f.subsidy_income,
             "revenue_new_plants": f.revenue * above * (f.born_month >= t - t % 12),
-            "lithium_mid_down_revenue": f.revenue * np.isin(f.segment, LITHIUM_MID_DOWN) * f.alive,
+            "lithium_mid_down_revenue": f.revenue * f.lithium_mid_down * f.alive,
             "upgrade_projects": f.upgrades_month, "digital_projects": f.digital_projects_month,
-            "revenue_double_counted": f.revenue * f.alive * _extra_memberships(f.member),
+            "revenue_double_counted": f.revenue * f.alive * f.extra_memberships,
             "above_scale_firms": above.astype(float), "firms_alive": f.alive.astype(float),
             "chain_leaders": f.chain_leader.astype(float),
             "digital_capital": f.capital * f.digital * above, "capital_above_scale": f.capital * above,
