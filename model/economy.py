@@ -9,7 +9,12 @@ from model.agents import Enterprise
 from model.exogenous import build_conditions
 from model.government import Government
 from model.mechanisms.projects import ProjectBook, seed_pipeline
-from model.population import below_scale_sizes, initialise_firms, synthesise
+from model.population import (
+    below_scale_sizes,
+    initialise_firms,
+    labour_cost_shares,
+    synthesise,
+)
 from model.scenario import N_MONTHS, ResolvedScenario
 from model.state import FirmViews
 from model.statistics import Recorder, scope_matrix
@@ -38,7 +43,7 @@ class YichunModel(mesa.Model):
 
         self.conditions = build_conditions(scenario, self.params, self.rng)
         self.firms = synthesise(self.params, self.rng, self.population_scale)
-        self.labour_cost_share = self._close_2021_accounts()
+        self.labour_cost_share = labour_cost_shares(self.params)
         self._views: FirmViews | None = None
         self.base_demand = np.bincount(self.f.segment, self.f.volume, minlength=self.n_segments)
         self.f.share[:] = self.f.volume / self.base_demand[self.f.segment]
@@ -55,18 +60,6 @@ class YichunModel(mesa.Model):
         self.projects = ProjectBook()
         seed_pipeline(self)
         self.recorder = Recorder(self)
-
-    def _close_2021_accounts(self) -> np.ndarray:
-        """Labour cost share per segment that makes 2021 margins come out as documented."""
-        p = self.params
-        u0 = p.initial_utilisation
-        labour = (1.0 - p.margin_2021 - p.material_cost_share - p.fixed_cost_rate / u0
-                  - p.depreciation_rate * p.capital_output_ratio - p.rd_intensity_2021)
-        if np.any(labour < 0.01):
-            bad = [s.id for s, x in zip(SEGMENTS, labour, strict=True) if x < 0.01]
-            raise ValueError(f"2021 accounts cannot close for segments {bad}: margin, material "
-                             "cost, overheads, depreciation and R&D leave no room for labour")
-        return labour
 
     # ------------------------------------------------------------------ firms
     @property

@@ -16,6 +16,9 @@ class InputError(Exception):
         self.message = message
         super().__init__(self.one_line())
 
+    def __reduce__(self):  # picklable across worker processes
+        return (type(self), (self.file, self.key, self.message, self.line))
+
     def one_line(self) -> str:
         where = self.file or "<input>"
         if self.line is not None:
@@ -23,3 +26,8 @@ class InputError(Exception):
         if self.key:
             return f"{where}: key '{self.key}': {self.message}"
         return f"{where}: {self.message}"
+
+
+class ParameterConflict(InputError, ValueError):
+    """Parameter values each within range but impossible together (e.g. chain revenues above
+    the city total). A ValueError too, so calibration can reject such draws."""

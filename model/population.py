@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from model.errors import ParameterConflict
 from model.facts import revenue_2021_total
 from model.parameters import Parameters, load_geography
 from model.state import FirmState
@@ -30,6 +31,9 @@ from model.structure import (
     SEGMENT_INDEX,
 )
 
+#: No firm reached 100 亿 before 2022 (fact first_100yi_firm_2022: the "zero" was broken in 2022).
+LARGEST_2021 = 95.0
+
 
 def segment_revenue_2021(params: Parameters) -> np.ndarray:
     """2021 above-scale revenue per segment, 亿元; 'other' closes the city total."""
@@ -37,15 +41,38 @@ def segment_revenue_2021(params: Parameters) -> np.ndarray:
     other = SEGMENT_INDEX["other"]
     rev[other] = revenue_2021_total() - np.nansum(np.delete(rev, other))
     if rev[other] <= 0:
-        raise ValueError(
-            f"revenue_2021 of the eight chains ({np.nansum(np.delete(rev, other)):.0f} 亿) exceeds "
-            f"the city total {revenue_2021_total():.0f} 亿"
-        )
+        raise ParameterConflict(
+            None, "parameters.revenue_2021",
+            f"the eight chains' 2021 revenue ({np.nansum(np.delete(rev, other)):.0f} 亿) exceeds "
+            f"the city total {revenue_2021_total():.0f} 亿")
     return rev
 
 
-#: No firm reached 100 亿 before 2022 (fact first_100yi_firm_2022: the "zero" was broken in 2022).
-LARGEST_2021 = 95.0
+def labour_cost_shares(params: Parameters) -> np.ndarray:
+    """Labour cost per unit of output, by segment, that makes the 2021 margins come out as
+    documented: what is left of revenue after materials, overheads, depreciation and R&D."""
+    p = params
+    labour = (1.0 - p.margin_2021 - p.material_cost_share - p.fixed_cost_rate / p.initial_utilisation
+              - p.depreciation_rate * p.capital_output_ratio - p.rd_intensity_2021)
+    if np.any(labour < 0.01):
+        bad = [seg for seg, x in zip(SEGMENT_IDS, labour, strict=True) if x < 0.01]
+        raise ParameterConflict(None, "parameters.margin_2021",
+                                f"2021 accounts cannot close for segments {bad}: margin, material "
+                                "cost, overheads, depreciation and R&D leave no room for labour")
+    return labour
+
+
+def check_coherence(params: Parameters) -> None:
+    """Raise ParameterConflict when the population cannot be built from these values."""
+    labour_cost_shares(params)
+    rev = segment_revenue_2021(params)
+    counts = np.maximum(1, np.round(params.above_scale_firms_2021))
+    for s, seg in enumerate(SEGMENT_IDS):
+        if not ABOVE_SCALE_LINE * counts[s] < rev[s] < LARGEST_2021 * counts[s]:
+            raise ParameterConflict(
+                None, f"parameters.revenue_2021.{seg}",
+                f"{rev[s]:.1f} 亿 cannot be shared by {counts[s]:.0f} firms of "
+                f"{ABOVE_SCALE_LINE}-{LARGEST_2021} 亿 (above_scale_firms_2021.{seg})")
 
 
 def pareto_sizes(n: int, total: float, alpha: float, rng: np.random.Generator,
@@ -59,7 +86,8 @@ def pareto_sizes(n: int, total: float, alpha: float, rng: np.random.Generator,
         return np.zeros(0)
     floor = ABOVE_SCALE_LINE * 1.0001
     if not floor * n < total < cap * n:
-        raise ValueError(f"total {total:.1f} cannot be split over {n} firms of {floor}-{cap} 亿")
+        raise ParameterConflict(None, "parameters.revenue_2021",
+                                f"{total:.1f} 亿 cannot be split over {n} firms of {floor}-{cap} 亿")
     excess = ABOVE_SCALE_LINE * (1.0 - rng.random(n)) ** (-1.0 / alpha) - ABOVE_SCALE_LINE
     sizes = floor + excess * (total - floor * n) / excess.sum()
     for _ in range(50):

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from model.errors import InputError
+from model.errors import InputError, ParameterConflict
 from model.parameters import Parameters, load_specs
 from model.structure import CHAINS, SEGMENT_IDS, SEGMENTS
 from model.yamlio import load_yaml_with_lines
@@ -393,4 +393,11 @@ def load_scenario(path: str | Path) -> ResolvedScenario:
     param_file, _, _ = _locate(origin, ("parameters",), path)
     param_lines = {k: line for k, (f, line) in origin.items() if k.startswith("parameters.")}
     parameters = Parameters(spec.parameters, source=param_file, lines=param_lines)
+    from model.population import check_coherence  # the population module needs the schema
+
+    try:
+        check_coherence(parameters)
+    except ParameterConflict as exc:
+        raise ParameterConflict(param_file, exc.key, exc.message,
+                                param_lines.get(exc.key or "")) from None
     return ResolvedScenario(spec, data, files, parameters)

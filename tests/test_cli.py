@@ -86,3 +86,13 @@ def test_console_script_runs_as_a_program(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "model.cli", "run", str(tmp_path / "nope.yaml")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+
+
+def test_parameters_in_range_but_impossible_together(tmp_path, capsys):
+    path = write(tmp_path, "greedy.yaml", f"extends: {BASELINE}\nname: greedy\nparameters:\n"
+                 "  revenue_2021: {circular: 2000, other: 1, building_ceramics: 2000}\n")
+    path.write_text(path.read_text().replace("other: 1, ", ""))
+    assert main(["run", str(path), "--out", str(tmp_path / "never")]) == 2
+    err = capsys.readouterr().err
+    assert "greedy.yaml" in err and "parameters.revenue_2021" in err and "city total" in err
+    assert not (tmp_path / "never").exists()

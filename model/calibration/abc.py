@@ -121,7 +121,7 @@ class Calibration:
         scenario = self.scenario.with_parameters(self.overrides(theta))
         try:
             model = YichunModel(scenario, seed=seed).run(self.months)
-        except ValueError:  # an infeasible draw (e.g. chain revenues above the city total)
+        except ValueError:  # ParameterConflict: an infeasible draw (chains above the city total)
             return {o.id: float("nan") for o in self.all_observations}
         return simulate_all(self.all_observations, collect(model))
 
