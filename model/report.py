@@ -56,7 +56,10 @@ def execute_notebook(name: str, parameters: dict, out: Path, html: bool = True) 
     finally:
         source.unlink(missing_ok=True)
     if html:
-        body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
+        # planners read the results: the HTML leaves the code out (the .ipynb keeps it)
+        exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                                exclude_output_prompt=True)
+        body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
         write_text_atomic(out / f"{name}.html", body)
     return executed
 

@@ -19,6 +19,9 @@
 posterior = "../calibration/posterior/default"
 
 # %%
+import warnings
+
+warnings.filterwarnings("ignore", message="IProgress not found")  # mesa imports tqdm.auto
 import json
 from pathlib import Path
 

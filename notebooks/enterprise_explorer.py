@@ -21,6 +21,9 @@ seed = 1
 population_scale = 1.0
 
 # %%
+import warnings
+
+warnings.filterwarnings("ignore", message="IProgress not found")  # mesa imports tqdm.auto
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd

@@ -20,6 +20,9 @@ run_dirs = ["../results/baseline"]
 figure_dir = "report_figures"
 
 # %%
+import warnings
+
+warnings.filterwarnings("ignore", message="IProgress not found")  # mesa imports tqdm.auto
 import json
 from pathlib import Path
 
@@ -41,8 +44,8 @@ display(Markdown(f"Scenarios: **{', '.join(names)}** — "
 # error. Revenues in 亿元 (100 million CNY).
 
 # %%
-table = pd.DataFrame({r.name: {t["description"]: float(t["probability"]) for t in r.targets}
-                      for r in runs})
+table = pd.DataFrame({f"P(met): {r.name}": {t["description"]: float(t["probability"])
+                                           for t in r.targets} for r in runs})
 first = runs[0].targets
 table.insert(0, "2026 target", [float(t["target_value"]) for t in first])
 table["median 2026 (" + names[0] + ")"] = [float(t["median_2026"]) for t in first]

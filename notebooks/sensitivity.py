@@ -25,6 +25,9 @@ population_scale = 0.3
 seed = 7
 
 # %%
+import warnings
+
+warnings.filterwarnings("ignore", message="IProgress not found")  # mesa imports tqdm.auto
 import matplotlib.pyplot as plt
 import pandas as pd
 
