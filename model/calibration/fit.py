@@ -218,11 +218,14 @@ def _plot_fit(rows: list[dict[str, Any]], path: Path) -> None:
         lo = (r["sim_p05"] - r["observed"]) / r["sd"]
         hi = (r["sim_p95"] - r["observed"]) / r["sd"]
         ax.plot([lo, hi], [i, i], color="#9ecae1", lw=6, solid_capstyle="butt")
-        ax.plot((r["sim_median"] - r["observed"]) / r["sd"], i, "o", color="#08519c")
+        bound = r["kind"] == "lower_bound"   # met whenever the point is right of zero
+        ax.plot((r["sim_median"] - r["observed"]) / r["sd"], i, "o", color="#08519c",
+                mfc="white" if bound else "#08519c")
     ax.axvline(0, color="black", lw=1)
     ax.axvspan(-2, 2, color="grey", alpha=0.1)
-    ax.set_yticks(range(len(rows)), [r["observation"] + ("" if r["used"] else " (held out)")
-                                     for r in rows], fontsize=8)
+    labels = [r["observation"] + (" (lower bound)" if r["kind"] == "lower_bound" else "")
+              + ("" if r["used"] else " (held out)") for r in rows]
+    ax.set_yticks(range(len(rows)), labels, fontsize=8)
     ax.set_xlabel("(simulated − observed) / sd: posterior-predictive median and 90% band")
     ax.set_title("Observations against the posterior predictive (0 = observed value)")
     ax.invert_yaxis()
