@@ -43,8 +43,18 @@ def code_version() -> str:
     return f"{__version__}+{commit or 'unknown'}{'.dirty' if dirty else ''}"
 
 
-def _fmt(x: float) -> str:
-    return "" if not np.isfinite(x) else f"{x:.6g}"
+def csv_cell(x: Any) -> str:
+    """One CSV cell: numbers to 6 significant digits (empty when not finite), booleans as
+    true/false, text quoted when it holds a comma."""
+    if isinstance(x, bool | np.bool_):
+        return "true" if x else "false"
+    if isinstance(x, float | np.floating):
+        return "" if not np.isfinite(x) else f"{x:.6g}"
+    text = str(x)
+    return f'"{text}"' if "," in text else text
+
+
+
 
 
 def yearly_csv(reps: list[Replication]) -> str:
@@ -55,7 +65,7 @@ def yearly_csv(reps: list[Replication]) -> str:
             for s, scope in enumerate(SCOPES):
                 row = rep.yearly[y, s]
                 prefix = f"{rep.index},{year},{scope},"
-                out.write("".join(f"{prefix}{stat},{_fmt(v)}\n"
+                out.write("".join(f"{prefix}{stat},{csv_cell(v)}\n"
                                   for stat, v in zip(YEARLY_STATS, row, strict=True)))
     return out.getvalue()
 
@@ -77,8 +87,8 @@ def summary_csv(data: np.ndarray, labels: list[str], label_name: str, stats: tup
     for p, label in enumerate(labels):
         for s, scope in enumerate(SCOPES):
             for k, stat in enumerate(stats):
-                values = ",".join(_fmt(v) for v in q[:, p, s, k])
-                out.write(f"{label},{scope},{stat},{_fmt(mean[p, s, k])},{values}\n")
+                values = ",".join(csv_cell(v) for v in q[:, p, s, k])
+                out.write(f"{label},{scope},{stat},{csv_cell(mean[p, s, k])},{values}\n")
     return out.getvalue()
 
 
@@ -104,8 +114,8 @@ def monthly_csv(reps: list[Replication]) -> str:
         label = month_label(t)
         for s, scope in enumerate(SCOPES):
             for k, stat in enumerate(MONTHLY):
-                out.write(f"{label},{scope},{stat},{_fmt(med[t, s, k])},{_fmt(ytd_med[t, s, k])},"
-                          f"{_fmt(lo[t, s, k])},{_fmt(hi[t, s, k])}\n")
+                out.write(f"{label},{scope},{stat},{csv_cell(med[t, s, k])},{csv_cell(ytd_med[t, s, k])},"
+                          f"{csv_cell(lo[t, s, k])},{csv_cell(hi[t, s, k])}\n")
     return out.getvalue()
 
 

@@ -18,6 +18,7 @@ from scipy import stats
 
 from model.errors import InputError
 from model.facts import load_facts
+from model.output import csv_cell
 from model.paths import SCENARIO_DIR
 from model.runner import YEARLY_STATS
 from model.statistics import YEARS
@@ -137,18 +138,11 @@ def evaluate(targets: TargetsFile, yearly: np.ndarray) -> list[dict[str, Any]]:
     return rows
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return "" if not np.isfinite(value) else f"{value:.6g}"
-    text = str(value)
-    return f'"{text}"' if "," in text else text
-
-
 def targets_csv(rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     out.write(",".join(COLUMNS) + "\n")
     for row in rows:
-        out.write(",".join(_cell(row[c]) for c in COLUMNS) + "\n")
+        out.write(",".join(csv_cell(row[c]) for c in COLUMNS) + "\n")
     return out.getvalue()
 
 

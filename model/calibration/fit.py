@@ -20,6 +20,7 @@ from model.calibration.abc import SEP, Calibration, load_draws  # noqa: E402
 from model.calibration.observations import Observation  # noqa: E402
 from model.facts import load_facts  # noqa: E402
 from model.figures import save_figure  # noqa: E402
+from model.output import csv_cell  # noqa: E402
 from model.parameters import load_specs  # noqa: E402
 from model.yamlio import write_text_atomic  # noqa: E402
 
@@ -153,7 +154,7 @@ def write_fit_report(calib: Calibration, folder: Path, replications: int = 100) 
     out = io.StringIO()
     out.write(",".join(columns) + "\n")
     for r in rows:
-        out.write(",".join(_fmt(r.get(c, "")) for c in columns) + "\n")
+        out.write(",".join(csv_cell(r.get(c, "")) for c in columns) + "\n")
     write_text_atomic(folder / "fit.csv", out.getvalue())
 
     names = [k for k in flat_draw(draws[0])]
@@ -185,8 +186,8 @@ def write_fit_report(calib: Calibration, folder: Path, replications: int = 100) 
                "| --- | ---: | ---: | ---: |"]
         for r in held:
             md.append(f"| {r['observation']} | {r['abs_error']:.3g} | "
-                      f"{_fmt(r.get('abs_error_growth_2022_carried', 'n/a'))} | "
-                      f"{_fmt(r.get('abs_error_linear_trend', 'n/a'))} |")
+                      f"{csv_cell(r.get('abs_error_growth_2022_carried', 'n/a'))} | "
+                      f"{csv_cell(r.get('abs_error_linear_trend', 'n/a'))} |")
         md.append("")
     md += ["## Observations that pull against each other", "",
            *(tension_pairs(calib, sims) or ["- none found"]), "",
@@ -202,14 +203,6 @@ def write_fit_report(calib: Calibration, folder: Path, replications: int = 100) 
            "![parameter posteriors](figures/parameter_posteriors.png)", ""]
     write_text_atomic(folder / "fit.md", "\n".join(md))
     return len(rows)
-
-
-def _fmt(x: Any) -> str:
-    if isinstance(x, bool):
-        return "true" if x else "false"
-    if isinstance(x, float | np.floating):
-        return "" if not np.isfinite(x) else f"{x:.6g}"
-    return str(x)
 
 
 def _plot_fit(rows: list[dict[str, Any]], path: Path) -> None:
