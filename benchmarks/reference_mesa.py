@@ -4,15 +4,15 @@ Every firm is a ``mesa.Agent`` holding its own Python floats, with one method pe
 the model calls them with ``model.agents.do(...)`` in the economic order of
 ``model/step.py``. Segment totals (market shares, prices) are summed over the agents between
 phases. It starts from the vectorised engine's end-2021 state (same population, conditions
-and random generator), and draws its random numbers in the same order, one array per
-mechanism with each agent reading its element, so with the same seed the two produce the same
-numbers up to floating-point summation order.
+and random generator), and draws its random numbers from the same per-month, per-mechanism
+streams in the same order, one array per mechanism with each agent reading its element, so
+with the same seed the two produce the same numbers up to floating-point summation order.
 
 Scope: the firm rules — demand allocation, production and costs, R&D, expectations, capacity
 and expansion, technical-upgrade and digital projects without funds, accounts, loss-driven and
 background exits, the above-scale line. City-level processes (attracted projects, small-firm
-entry, statuses and awards, government funds) are switched off in the equivalence test and the
-benchmark, for both implementations.
+entry, statuses and awards, government funds, local supplier links) are switched off in the
+equivalence test and the benchmark, for both implementations.
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ import numpy as np
 
 from model.economy import YichunModel
 from model.mechanisms.innovation import BASE_RD_SUBSIDY
-from model.mechanisms.investment import PROGRAMS
+from model.mechanisms.investment import CAPACITY_GAIN, PROGRAMS
 from model.scenario import N_MONTHS, ResolvedScenario
 from model.state import BOOL_FIELDS, FLOAT_FIELDS, INT_FIELDS
-from model.structure import ABOVE_SCALE_LINE
+from model.structure import ABOVE_SCALE_LINE, SEGMENT_INDEX, SEGMENTS
+
+UPSTREAM = SEGMENT_INDEX["li_upstream"]
 
 #: the scenario changes that switch the city-level processes off
 FIRM_RULES_ONLY = {
@@ -57,10 +59,19 @@ class Firm(mesa.Agent):
         return self.productivity * self.quality ** p.quality_weight * (
             1.0 + p.digital_weight * self.digital)
 
+    def drift_appeal(self, z: float) -> None:
+        m, p = self.model, self.model.params
+        size = max(12.0 * self.capacity * 0.8, 0.01)
+        sigma = p.appeal_volatility * size ** p.volatility_size_elasticity
+        young = (m.t - self.born_month < 60) and size < 5.0
+        drift = young * p.young_firm_growth / 12.0
+        self.appeal = math.exp(p.appeal_persistence * math.log(self.appeal) + drift + sigma * z)
+
     def pull(self) -> float:
         m = self.model
         usable = self.capacity * m.conditions.capacity_factor[m.t, self.segment] * self.alive
-        return usable * self.competitiveness() ** m.params.competitiveness_elasticity
+        gain = self.competitiveness() / self.competitiveness_base
+        return usable * gain ** m.params.competitiveness_elasticity * self.appeal
 
     def update_share(self) -> None:
         m, p = self.model, self.model.params
@@ -72,22 +83,33 @@ class Firm(mesa.Agent):
         m = self.model
         total = m.share_total[self.segment]
         self.share = self.share / (total if total > 0 else 1.0)
-        level = m.conditions.real_demand
-        self.captive_demand *= level[m.t, self.segment] / level[max(m.t - 1, 0), self.segment]
-        segment_demand = m.base_demand[self.segment] * level[m.t, self.segment]
-        self.demand = self.share * segment_demand + self.captive_demand
+        self.demand = self.share * m.segment_demand[self.segment]
+        self.ceiling = (self.capacity * m.conditions.capacity_factor[m.t, self.segment] * self.alive
+                        * m.params.max_utilisation)
+
+    def spill_over(self) -> None:
+        """Orders beyond capacity go to the segment's firms with spare capacity."""
+        m, s = self.model, self.segment
+        excess, spare = max(self.demand - self.ceiling, 0.0), max(self.ceiling - self.demand, 0.0)
+        moved = min(m.excess[s], m.spare[s])
+        take = moved / m.spare[s] if m.spare[s] > 0 else 0.0
+        give = moved / m.excess[s] if m.excess[s] > 0 else 0.0
+        self.demand = self.demand - give * excess + take * spare
 
     # ------------------------------------------------------------ 3. production
     def produce(self) -> None:
         m, p, c, t = self.model, self.model.params, self.model.conditions, self.model.t
         s = self.segment
         price = m.price[s]
-        materials = p.material_cost_share[s] * c.input_price[t, s]
-        uvc = (materials + m.labour_cost_share[s] * c.other_price[t]) / self.productivity
-        gap = max(-50.0, min(50.0, (price - uvc) / (p.shutdown_softness * uvc)))
-        willing = 1.0 / (1.0 + math.exp(-gap))
-        ceiling = self.capacity * c.capacity_factor[t, s] * p.max_utilisation * willing
-        self.volume = min(self.demand, ceiling) * self.alive
+        linked = c.lithium_index[t]
+        if s == UPSTREAM and not self.integrated:
+            linked = max(linked, p.concentrate_floor)
+        inputs = (1.0 - self.lithium_exposure) * c.other_price[t] + self.lithium_exposure * linked
+        materials = p.material_cost_share[s] * inputs
+        cash_cost = (materials + m.labour_cost_share[s] * c.other_price[t]) / self.productivity
+        shortfall = min(max((cash_cost - price) / (p.shutdown_band * cash_cost), 0.0), 1.0)
+        ceiling = self.capacity * c.capacity_factor[t, s] * p.max_utilisation
+        self.volume = min(self.demand, ceiling) * (1.0 - shortfall) * self.alive
         self.revenue = price * self.volume
         self.material_cost = self.volume * materials / self.productivity
         labour = self.volume * m.labour_cost_share[s] * c.other_price[t] / self.productivity
@@ -97,7 +119,10 @@ class Firm(mesa.Agent):
         self.rd_spend = self.rd_intensity * self.revenue
         self.total_cost = (self.material_cost + labour + overheads + depreciation + interest
                            + self.rd_spend)
-        self.value_added_real = self.volume * (1.0 - p.material_cost_share[s])
+        self.value_added = self.revenue - self.material_cost - overheads
+        self.value_added_prevprice = (self.revenue * m.deflator_last_year[s] / m.official_price[s]
+                                      * m.segment_va_ratio[s])
+        self.value_added_ytd += self.value_added
 
     # ------------------------------------------------------------ 5. R&D
     def research(self, u: float) -> bool:
@@ -128,7 +153,6 @@ class Firm(mesa.Agent):
         ramped = self.ramping / p.ramp_up_months
         self.ramping -= ramped
         self.capacity += done + ramped
-        self.captive_demand += ramped * p.project_own_demand_share * p.initial_utilisation
         self.capacity *= 1.0 - (self.loss_months >= 6) * p.loss_shrink_rate
 
     def finance(self) -> float:
@@ -151,12 +175,16 @@ class Firm(mesa.Agent):
         """A technical-upgrade or digital project, weighed at full cost (no fund is open)."""
         m, p = self.model, self.model.params
         review, cost_share, gain, digital_gain = (p.values[k] for k in m.programs[program])
+        capacity_gain = p.values[CAPACITY_GAIN[program]] if CAPACITY_GAIN[program] else 0.0
         cost = cost_share * self.capital * m.conditions.other_price[m.t]
         variable_cost = 12.0 * (self.total_cost - self.rd_spend)
-        benefit = gain * variable_cost * p.project_horizon_years
+        bound = min(max(self.utilisation_expected / p.max_utilisation, 0.0), 1.0) ** 4
+        extra_margin = capacity_gain * bound * 12.0 * max(self.revenue - self.total_cost, 0.0)
+        benefit = (gain * variable_cost + extra_margin) * p.project_horizon_years
         affordable = cost <= self.finance()
         if affordable and benefit * noise >= p.upgrade_hurdle * cost:
             self.productivity *= 1.0 + gain
+            self.capacity *= 1.0 + capacity_gain
             self.digital += digital_gain * (1.0 - self.digital)
             self.capital += cost
             self.cash -= cost
@@ -165,7 +193,8 @@ class Firm(mesa.Agent):
     def close_accounts(self) -> None:
         m, p = self.model, self.model.params
         self.profit = (self.revenue - self.total_cost + self.subsidy_income) * self.alive
-        tax = p.tax_rate * max(self.profit, 0.0)
+        deduction = m.policy.instruments.rd_super_deduction.extra_deduction_rate
+        tax = p.tax_rate * max(self.profit - deduction * self.rd_spend, 0.0)
         depreciation = p.depreciation_rate / 12.0 * self.capital
         self.capital -= depreciation
         self.cash += self.profit - tax + depreciation
@@ -188,7 +217,7 @@ class Firm(mesa.Agent):
         if losing or background:
             self.alive = self.above_scale = self.chain_leader = False
             self.capacity = self.pending_expansion = self.ramping = 0.0
-            self.captive_demand = self.share = 0.0
+            self.share = 0.0
 
     def roll_year(self) -> None:
         self.revenue_two_years_ago = self.revenue_last_year
@@ -199,6 +228,9 @@ class Firm(mesa.Agent):
         self.revenue_ytd = self.profit_ytd = 0.0
         self.above_scale = bool(self.alive and self.revenue_last_year >= ABOVE_SCALE_LINE)
 
+    def reset_volume(self) -> None:
+        self.value_added_ytd = 0.0
+
 
 class ReferenceModel(mesa.Model):
     """The same economy, one Python object per firm."""
@@ -206,10 +238,14 @@ class ReferenceModel(mesa.Model):
     def __init__(self, scenario: ResolvedScenario, seed: int | np.random.SeedSequence) -> None:
         engine = YichunModel(scenario, seed=seed)      # the shared end-2021 state
         super().__init__(seed=0)  # Mesa's own streams are unused (agents run with do, in order)
-        self.rng = engine.rng     # the engine's generator, at the same point of its stream
+        self.engine = engine      # lends its per-month, per-mechanism random streams
         self.params, self.policy, self.conditions = engine.params, engine.policy, engine.conditions
         self.labour_cost_share = engine.labour_cost_share
         self.base_demand, self.base_productivity = engine.base_demand, engine.base_productivity
+        self.base_capacity, self.segment_va_ratio = engine.base_capacity, engine.segment_va_ratio.copy()
+        self.deflator_last_year = engine.deflator_last_year.copy()
+        self.deflators = np.ones((12, engine.n_segments))
+        self.lithium = np.array([seg.lithium_stage is not None for seg in SEGMENTS])
         self.n_segments, self.scope_weights = engine.n_segments, engine.scope_weights
         self.programs = PROGRAMS
         self.t = 0
@@ -218,7 +254,7 @@ class ReferenceModel(mesa.Model):
         self.firms = [Firm(self, i, {k: getattr(f, k)[i].item() for k in names})
                       for i in range(f.n)]
         self.yearly: dict[int, dict[str, float]] = {}
-        self.flows = {"revenue": 0.0, "profit": 0.0, "value_added_real": 0.0}
+        self.flows = {"revenue": 0.0, "profit": 0.0, "value_added": 0.0, "value_added_prevprice": 0.0}
 
     def segment_sum(self, values) -> np.ndarray:
         out = np.zeros(self.n_segments)
@@ -226,19 +262,41 @@ class ReferenceModel(mesa.Model):
             out[firm.segment] += v
         return out
 
+    def stream(self, mechanism: str) -> np.random.Generator:
+        self.engine.t = self.t
+        return self.engine.stream(mechanism)
+
     def step(self) -> None:
-        rng, firms, t = self.rng, self.agents, self.t
+        firms, t, p, c = self.agents, self.t, self.params, self.conditions
         for firm in self.firms:
             firm.subsidy_income = 0.0
         if t % 12 == 0 and t > 0:
             firms.do("roll_year")
+            revenue = self.segment_sum(f.revenue_last_year for f in self.firms)
+            value_added = self.segment_sum(f.value_added_ytd for f in self.firms)
+            for s in range(self.n_segments):
+                if revenue[s] > 0:
+                    self.segment_va_ratio[s] = max(value_added[s] / revenue[s], 0.0)
+            firms.do("reset_volume")
         # 2. demand allocation
+        z = self.stream("market").standard_normal(len(self.firms))
+        for firm in self.firms:
+            firm.drift_appeal(z[firm.index])
         for firm in self.firms:
             firm.my_pull = firm.pull()
         self.pull_total = self.segment_sum(f.my_pull for f in self.firms)
         firms.do("update_share")
         self.share_total = self.segment_sum(f.share for f in self.firms)
+        capacity = self.segment_sum(f.capacity * f.alive for f in self.firms)
+        relative = np.divide(capacity, self.base_capacity, out=np.ones_like(capacity),
+                             where=self.base_capacity > 0)
+        theta = np.where(self.lithium, p.capacity_pull_lithium, p.capacity_pull_other)
+        self.segment_demand = (self.base_demand * c.real_demand[t]
+                               * (relative / c.market[t]) ** theta)
         firms.do("set_demand")
+        self.excess = self.segment_sum(max(f.demand - f.ceiling, 0.0) for f in self.firms)
+        self.spare = self.segment_sum(max(f.ceiling - f.demand, 0.0) for f in self.firms)
+        firms.do("spill_over")
         # 3. production, at prices lowered by the segment's productivity gains
         weight = [f.capacity * f.alive for f in self.firms]
         total = self.segment_sum(weight)
@@ -246,8 +304,11 @@ class ReferenceModel(mesa.Model):
         mean = np.divide(mean, total, out=np.ones(self.n_segments), where=total > 0)
         self.price = self.conditions.price[t] * (mean / self.base_productivity) ** (
             -self.params.productivity_price_pass_through)
+        self.official_price = self.price * self.conditions.official_adjust[t]
+        self.deflators[t % 12] = self.official_price
         firms.do("produce")
         # 5. R&D
+        rng = self.stream("innovation")
         u = rng.random(len(self.firms))
         winners = [f for f in self.firms if f.research(u[f.index])]
         for firm, gain in zip(winners, rng.exponential(self.params.rd_gain_mean, len(winners)),
@@ -259,24 +320,24 @@ class ReferenceModel(mesa.Model):
         firms.do("expand")
         for program in ("upgrade", "digital"):
             review = self.params.values[self.programs[program][0]]
+            rng = self.stream(program)
             u = rng.random(len(self.firms))
             candidates = [f for f in self.firms if f.alive and u[f.index] < review and f.capital > 0]
             noise = np.exp(rng.normal(0.0, self.params.decision_noise, len(candidates)))
             for firm, eps in zip(candidates, noise, strict=True):
                 firm.consider_project(program, eps)
         firms.do("close_accounts")
-        # 6. projects (none are signed here, but the draws are made as in the engine) and exits
-        rng.poisson(self.policy.attraction.per_year(2022 + t // 12) / 12.0)
-        rng.poisson(self.policy.attraction.large_projects_per_year / 12.0)
+        # 6. exits (no projects are signed and no firms enter here)
+        rng = self.stream("exit")
         u_loss, u_background = rng.random(len(self.firms)), rng.random(len(self.firms))
         for firm in self.firms:
             firm.maybe_close(u_loss[firm.index], u_background[firm.index])
-        rng.poisson(self.params.small_firm_entry_per_year / 12.0)
         # 8. statistics: flows of above-scale firms, stocks at December
         above = [f for f in self.firms if f.alive and f.above_scale]
         for name in self.flows:
             self.flows[name] += sum(getattr(f, name) for f in above)
         if t % 12 == 11:
+            self.deflator_last_year = self.deflators.mean(axis=0)
             self.yearly[2022 + t // 12] = {**self.flows, "above_scale_firms": float(len(above)),
                                            "firms_alive": float(sum(f.alive for f in self.firms))}
             self.flows = dict.fromkeys(self.flows, 0.0)

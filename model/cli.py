@@ -75,6 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from model.scenario import load_scenario
     from model.yamlio import write_json_atomic
 
+    check_data_files()
     scenario = load_scenario(args.scenario)
     seed = scenario.spec.run.seed if args.seed is None else args.seed
     replications = args.replications or scenario.spec.run.replications
@@ -113,9 +114,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_data_files() -> None:
+    """The model's own data (the facts with their national context, the anchor firms) read and
+    checked before anything is written: a bad entry is a one-line error, exit 2."""
+    from model.anchors import load_anchors
+    from model.facts import load_facts
+
+    load_facts()
+    load_anchors()
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from model.scenario import load_scenario
 
+    check_data_files()
     for path in args.files:
         scenario = load_scenario(path)
         print(f"{path}: ok (scenario '{scenario.name}', hash {scenario.digest()})")
@@ -197,6 +209,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(f"report of {len(folders)} run(s) in {time.perf_counter() - start:.1f} s -> {html}")
     return 0
 
+def cmd_levers(args: argparse.Namespace) -> int:
+    from model.calibration.abc import load_draws
+    from model.levers import lever_effects, write_lever_table
+    from model.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    seed = scenario.spec.run.seed if args.seed is None else args.seed
+    posterior = resolve_posterior(scenario, args.posterior)
+    draws = load_draws(posterior) if posterior else None
+    folder = Path(args.out) if args.out else RESULTS_DIR / f"levers_{scenario.name}"
+    start = time.perf_counter()
+    rows = lever_effects(scenario, args.replications, seed, args.workers, draws,
+                         _progress(not args.quiet))
+    command = " ".join(["yichun-abm levers", args.scenario, f"--replications {args.replications}",
+                        f"--seed {seed}"] + ([f"--posterior {args.posterior}"] if args.posterior else []))
+    write_lever_table(rows, folder, args.replications, seed, command)
+    print(f"{len(rows)} levers x {args.replications} paired replications in "
+          f"{time.perf_counter() - start:.0f} s -> {folder / 'levers.md'}")
+    for r in rows:
+        flag = "inert" if r["inert"] else ("ok" if r["own_as_expected"] else "UNEXPECTED")
+        print(f"  {r['lever']:20s} Δrevenue {r['d_revenue_2026']:+8.2f} ± {r['se_revenue_2026']:.2f}  "
+              f"Δown {r['d_own']:+.4g} ± {r['se_own']:.2g}  {flag}")
+    return 0
+
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.full:
@@ -269,6 +305,17 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--workers", type=int)
     rec.add_argument("--quiet", action="store_true")
     rec.set_defaults(func=cmd_recovery)
+
+    lev = sub.add_parser("levers", help="lever-effects table: each lever alone against the "
+                         "scenario, paired on common random numbers")
+    lev.add_argument("scenario", nargs="?", default=str(PROJECT_ROOT / "scenarios" / "baseline.yaml"))
+    lev.add_argument("--replications", type=int, default=40)
+    lev.add_argument("--seed", type=int, help="root seed (default: the scenario's run.seed)")
+    lev.add_argument("--workers", type=int, default=1)
+    lev.add_argument("--posterior", help="posterior folder or name ('none' for the defaults)")
+    lev.add_argument("--out", help="folder for levers.csv and levers.md (default results/levers_<name>)")
+    lev.add_argument("--quiet", action="store_true")
+    lev.set_defaults(func=cmd_levers)
 
     bench = sub.add_parser("bench", help="time full 2022-2026 runs of the engine")
     bench.add_argument("--scenario", default=str(PROJECT_ROOT / "scenarios" / "baseline.yaml"))

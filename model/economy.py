@@ -8,11 +8,13 @@ import numpy as np
 from model.agents import Enterprise
 from model.exogenous import build_conditions
 from model.government import Government
-from model.mechanisms.projects import ProjectBook, seed_pipeline
+from model.mechanisms.projects import ProjectBook, seed_anchor_projects, seed_pipeline
 from model.population import (
     below_scale_sizes,
+    competitiveness_of,
     initialise_firms,
     labour_cost_shares,
+    link_suppliers,
     synthesise,
 )
 from model.scenario import N_MONTHS, ResolvedScenario
@@ -20,6 +22,9 @@ from model.state import FirmViews
 from model.statistics import Recorder, scope_matrix
 from model.step import one_step
 from model.structure import SCOPES, SEGMENTS
+
+#: The mechanisms that draw random numbers during a run, each with its own stream per month.
+STREAMS = ("market", "innovation", "upgrade", "digital", "sign", "open", "exit", "entry", "links")
 
 
 class YichunModel(mesa.Model):
@@ -34,6 +39,10 @@ class YichunModel(mesa.Model):
         seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(
             scenario.spec.run.seed if seed is None else seed)
         super().__init__(rng=np.random.default_rng(seq))
+        self._seed_sequence = seq
+        self._streams: dict[str, np.random.Generator] = {}
+        self._streams_month = -1
+        self._technology: tuple[int, tuple[np.ndarray, np.ndarray]] = (-1, (np.ones(0), np.ones(0)))
         self.scenario = scenario
         self.policy = scenario.spec.policy
         self.params = scenario.parameters
@@ -46,7 +55,15 @@ class YichunModel(mesa.Model):
         self.labour_cost_share = labour_cost_shares(self.params)
         self._views: FirmViews | None = None
         self.base_demand = np.bincount(self.f.segment, self.f.volume, minlength=self.n_segments)
+        self.base_capacity = np.bincount(self.f.segment, self.f.capacity, minlength=self.n_segments)
         self.f.share[:] = self.f.volume / self.base_demand[self.f.segment]
+        # real value added as the bureau measures it: last year's value-added ratio by industry
+        # and last year's average official deflator (2021: the index base, 1)
+        self.segment_va_ratio = np.divide(
+            np.bincount(self.f.segment, self.f.unit_va_2021 * self.f.volume, minlength=self.n_segments),
+            self.base_demand, out=np.zeros(self.n_segments), where=self.base_demand > 0)
+        self.deflator_last_year = np.ones(self.n_segments)
+        self.official_price = np.ones(self.n_segments)
         weight = self.f.capacity
         self.base_productivity = np.bincount(self.f.segment, weight * self.f.productivity,
                                              minlength=self.n_segments) / np.bincount(
@@ -54,11 +71,12 @@ class YichunModel(mesa.Model):
         self.entry_segment_weights = self.params.above_scale_firms_2021 / np.sum(
             self.params.above_scale_firms_2021)
         self.government = Government(self, self.policy)
-        self.enterprises: list[Enterprise] = [Enterprise(self, i) for i in range(self.firms.n)]
+        self._enterprises: list[Enterprise] = []
         self._scope = np.zeros((self.firms.size, len(SCOPES)))
         self._scope[: self.firms.n] = scope_matrix(self.f)
         self.projects = ProjectBook()
         seed_pipeline(self)
+        seed_anchor_projects(self)
         self.recorder = Recorder(self)
 
     # ------------------------------------------------------------------ firms
@@ -72,17 +90,88 @@ class YichunModel(mesa.Model):
     def add_firms(self, segment: np.ndarray, revenue: np.ndarray) -> np.ndarray:
         """Open new firms (a Mesa agent each) in the given segments; return their indices."""
         idx = self.firms.add(segment.size)
-        initialise_firms(self.firms, idx, segment, revenue, self.params, self.rng)
+        initialise_firms(self.firms, idx, segment, revenue, self.params, self.stream("entry"))
         self.firms.born_month[idx] = self.t
         self.firms.revenue_last_year[idx] = 0.0
+        # a new firm comes with today's technology: its segment's productivity and quality
+        productivity, quality = self.technology()
+        self.firms.productivity[idx] *= productivity[segment]
+        self.firms.quality[idx] *= quality[segment]
+        self.firms.competitiveness_base[idx] = competitiveness_of(self.firms, idx, self.params)
         self._views = None
-        self.enterprises += [Enterprise(self, int(i)) for i in idx]
         if self._scope.shape[0] < self.firms.size:
             grown = np.zeros((self.firms.size, len(SCOPES)))
             grown[: self._scope.shape[0]] = self._scope
             self._scope = grown
         self._scope[idx] = scope_matrix(self.f, idx)
         return idx
+
+    # ------------------------------------------------------------------ random streams
+    def stream(self, mechanism: str) -> np.random.Generator:
+        """This month's random numbers for one mechanism, from its own SeedSequence child.
+
+        Each (month, mechanism) pair has its own stream, and draws over firms are made in row
+        order, so two scenarios run with the same seed see the same shocks for the same firms
+        (common random numbers): a policy change moves results only through its own channel.
+        """
+        if self._streams_month != self.t:
+            self._streams, self._streams_month = {}, self.t
+        rng = self._streams.get(mechanism)
+        if rng is None:
+            key = (*self._seed_sequence.spawn_key, 1 + self.t, STREAMS.index(mechanism))
+            rng = np.random.default_rng(
+                np.random.SeedSequence(self._seed_sequence.entropy, spawn_key=key))
+            self._streams[mechanism] = rng
+        return rng
+
+    # ------------------------------------------------------------------ Mesa agents
+    @property
+    def enterprises(self) -> list[Enterprise]:
+        """Every firm as a Mesa agent, in row order. Agents are made when first asked for (a run
+        needs only the arrays), so inspecting firms costs nothing until someone does."""
+        for i in range(len(self._enterprises), self.firms.n):
+            self._enterprises.append(Enterprise(self, i))
+        return self._enterprises
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        self.enterprises  # noqa: B018 - make the firms' agents before Mesa lists them
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type[mesa.Agent], mesa.agent.AgentSet]:
+        self.enterprises  # noqa: B018
+        return super().agents_by_type
+
+    def technology(self) -> tuple[np.ndarray, np.ndarray]:
+        """This month's capacity-weighted productivity (relative to 2021) and quality, by segment."""
+        if self._technology[0] != self.t:
+            f = self.f
+            weight = f.capacity * f.alive
+            total = np.bincount(f.segment, weight, minlength=self.n_segments)
+            levels = [np.divide(np.bincount(f.segment, weight * x, minlength=self.n_segments), total,
+                                out=np.ones(self.n_segments), where=total > 0)
+                      for x in (f.productivity, f.quality)]
+            self._technology = (self.t, (levels[0] / self.base_productivity, levels[1]))
+        return self._technology[1]
+
+    def refresh_scopes(self, idx: np.ndarray) -> None:
+        """Recompute the scope rows of firms whose county or memberships changed."""
+        self._scope[idx] = scope_matrix(self.f, idx)
+
+    def anchor_firm(self, anchor_id: str) -> int | None:
+        """Row of the live firm that is the named anchor, or None (not open, closed or absent)."""
+        from model.anchors import load_anchors
+
+        numbers = [k for k, a in enumerate(load_anchors()) if a.id == anchor_id]
+        rows = np.flatnonzero((self.f.anchor == numbers[0]) & self.f.alive) if numbers else []
+        return int(rows[0]) if len(rows) else None
+
+    def link_suppliers_of(self, buyers: np.ndarray, size: np.ndarray) -> None:
+        """Give new large firms local suppliers among the chain's small firms (本地配套)."""
+        pool = np.flatnonzero(self.f.alive & (self.f.supplier_of < 0))
+        link_suppliers(self.firms, buyers, pool, self.params.supplier_links_per_large_firm,
+                       self.stream("links"), size)
 
     @property
     def scope_weights(self) -> np.ndarray:
@@ -91,7 +180,8 @@ class YichunModel(mesa.Model):
 
     def small_firm_sizes(self, count: int) -> np.ndarray:
         p = self.params
-        return below_scale_sizes(count, p.below_scale_median_revenue, p.below_scale_sigma, self.rng)
+        return below_scale_sizes(count, p.below_scale_median_revenue, p.below_scale_sigma,
+                                 self.stream("entry"))
 
     # ------------------------------------------------------------------ running
     def step(self) -> None:

@@ -2,8 +2,15 @@
 
 Price indices are 1 at the 2021 average, so a firm's 2021 revenue equals its real volume.
 The lithium carbonate price is interpolated (linear in time) between the facts' dated
-points and the scenario's points after them, flat after the last point, with optional
-log-normal noise after the data (the scenario's ``monthly_volatility``).
+points from 2022 and the scenario's points after them, flat after the last point, with
+optional log-normal noise after the data (the scenario's ``monthly_volatility``). Its 2021
+average, the index base, is a parameter (``lithium_price_2021_average``): the 2021 path was
+convex, so a straight line between the two 2021 quotes would overstate it.
+
+Markets: lithium segments sell into China's market, whose growth is the facts'
+``national_context`` (battery output for cells and applications, materials output for
+materials and, with carbonate output for 2024, upstream) and ``national_growth_after_2024``
+later; other segments into markets growing at ``real_demand_growth``.
 """
 
 from __future__ import annotations
@@ -29,14 +36,15 @@ class OutsideConditions:
     lithium_price: np.ndarray      # 元/吨, shape (T,)
     lithium_index: np.ndarray      # over the 2021 average, (T,)
     price: np.ndarray              # output price index, (T, S)
-    input_price: np.ndarray        # material price index, (T, S)
+    official_adjust: np.ndarray    # the bureau's deflator over the true price index, (T, S)
     other_price: np.ndarray        # general producer price index, (T,)
-    real_demand: np.ndarray        # segment demand over its 2021 monthly average, (T, S)
+    market: np.ndarray             # trend of the market each segment sells into, 2021 = 1, (T, S)
+    real_demand: np.ndarray        # market x season x noise x shocks, (T, S)
     capacity_factor: np.ndarray    # shocks to usable capacity, (T, S)
 
 
-def lithium_price_path(scenario: ResolvedScenario, rng: np.random.Generator) -> tuple[np.ndarray, float]:
-    """Monthly carbonate price for 2022-2026 and the 2021 average it is indexed on."""
+def lithium_price_path(scenario: ResolvedScenario, rng: np.random.Generator) -> np.ndarray:
+    """Monthly carbonate price for 2022-2026, 元/吨."""
     spec = scenario.spec.exogenous.lithium_price
     points: dict[dt.date, float] = {}
     if spec.use_facts:
@@ -54,7 +62,27 @@ def lithium_price_path(scenario: ResolvedScenario, rng: np.random.Generator) -> 
         sigma = spec.monthly_volatility
         shocks = rng.normal(-0.5 * sigma**2, sigma, after.sum())
         path[after] *= np.exp(np.cumsum(shocks))
-    return path[12:], float(path[:12].mean())
+    return path[12:]
+
+
+def market_growth(params: Parameters) -> np.ndarray:
+    """Yearly real growth of each segment's market, 2022..2026 (rows) x segments."""
+    national = load_facts().national_context
+    years = range(START_YEAR, START_YEAR + N_MONTHS // 12)
+    growth = np.tile(params.real_demand_growth, (len(years), 1))
+    later = params.national_growth_after_2024
+    for row, year in enumerate(years):
+        if year > 2024:
+            battery = materials = carbonate = later
+        else:
+            battery, materials = national.battery_growth(year), national.materials_growth(year)
+            carbonate = national.carbonate_growth(year)
+            carbonate = materials if carbonate is None else carbonate
+        for seg, g in (("li_upstream", carbonate), ("li_materials", materials),
+                       ("li_cells", battery), ("li_applications", battery)):
+            s = SEGMENT_INDEX[seg]
+            growth[row, s] = (1.0 + g) * (1.0 + params.real_demand_growth[s]) - 1.0
+    return growth
 
 
 def build_conditions(scenario: ResolvedScenario, params: Parameters,
@@ -62,19 +90,21 @@ def build_conditions(scenario: ResolvedScenario, params: Parameters,
     n_seg = len(SEGMENTS)
     t = np.arange(N_MONTHS)
     years_from_mid_2021 = (t + 6.0) / 12.0
-    li_price, li_base = lithium_price_path(scenario, rng)
-    li_index = li_price / li_base
+    li_price = lithium_price_path(scenario, rng)
+    li_index = li_price / params.lithium_price_2021_average
     other = (1.0 + params.nonlithium_price_growth) ** years_from_mid_2021
 
     beta = np.zeros(n_seg)
-    lam = np.zeros(n_seg)
     for s in LITHIUM_SEGMENTS:
         beta[s] = params.lithium_price_pass_through[SEGMENT_IDS[s]]
-        lam[s] = params.lithium_input_share[SEGMENT_IDS[s]]
     price = (1 - beta) * other[:, None] + beta * li_index[:, None]
-    input_price = (1 - lam) * other[:, None] + lam * li_index[:, None]
+    # the bureau deflates lithium output by broad industry price indices (nonferrous smelting,
+    # chemicals, electrical machinery), which follow carbonate only with elasticity kappa
+    official = (1 - beta) * other[:, None] + beta * other[:, None] * (
+        li_index / other)[:, None] ** params.official_deflator_lithium_elasticity
+    official_adjust = official / price
 
-    growth = np.tile(params.real_demand_growth, (N_MONTHS, 1))
+    growth = np.repeat(market_growth(params), 12, axis=0)
     for shift in scenario.spec.exogenous.demand_shifts:
         a, b = month_index(shift.start), month_index(shift.end)
         for seg, value in shift.by_segment().items():
@@ -85,6 +115,7 @@ def build_conditions(scenario: ResolvedScenario, params: Parameters,
     level = np.exp(log_level)
     non_lithium = np.array([s.lithium_stage is None for s in SEGMENTS])
     level[:, non_lithium] *= 1.0 + params.nonlithium_demand_shock_2022
+    market = level.copy()
     season = np.ones(12)
     season[:2] -= params.seasonality_spring_festival
     season[2:] += 2 * params.seasonality_spring_festival / 10
@@ -97,7 +128,8 @@ def build_conditions(scenario: ResolvedScenario, params: Parameters,
         idx = [SEGMENT_INDEX[s] for s in shock.segments]
         capacity_factor[a:b + 1, idx] *= shock.capacity_factor
         level[a:b + 1, idx] *= shock.demand_factor
-    return OutsideConditions(li_price, li_index, price, input_price, other, level, capacity_factor)
+    return OutsideConditions(li_price, li_index, price, official_adjust, other, market, level,
+                             capacity_factor)
 
 
 def month_label(t: int) -> str:

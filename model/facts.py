@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from model.paths import FACTS_FILE
+from model import paths
 from model.structure import CHAINS
 from model.yamlio import load_yaml_with_lines, validated
 
@@ -61,6 +61,50 @@ class Instrument(BaseModel):
     source: str
 
 
+class NationalFigure(BaseModel):
+    """One national figure: a positive value, with its growth where published."""
+
+    model_config = ConfigDict(extra="allow")
+    value: float = Field(gt=0, allow_inf_nan=False)
+    growth_pct: float | None = Field(default=None, gt=-100, lt=1000, allow_inf_nan=False)
+    qualifier: str | None = None
+    note: str | None = None
+    quote: str | None = None
+
+
+class NationalContext(BaseModel):
+    """China-wide series that drive the demand met by Yichun's lithium firms (exogenous)."""
+
+    model_config = ConfigDict(extra="allow")
+    lithium_battery_output_gwh: dict[int | str, NationalFigure]
+    lithium_battery_materials_2022_growth_pct: NationalFigure
+    lithium_battery_materials_2023_growth_pct: NationalFigure
+    lithium_battery_materials_2024_growth_pct: NationalFigure
+    lithium_carbonate_output_tonnes: dict[int | str, NationalFigure]
+
+    @field_validator("lithium_battery_output_gwh", "lithium_carbonate_output_tonnes")
+    @classmethod
+    def _years(cls, series: dict[int | str, NationalFigure]) -> dict[int | str, NationalFigure]:
+        for key in series:
+            year = str(key)[:4]
+            if not (year.isdigit() and 2015 <= int(year) <= 2026):
+                raise ValueError(f"entry {key!r}: expected a year 2015-2026 (optionally _suffix)")
+        return series
+
+    def battery_growth(self, year: int) -> float:
+        """China's battery output growth in `year` (a share), from consecutive levels."""
+        series = {str(k): v for k, v in self.lithium_battery_output_gwh.items()}
+        return series[str(year)].value / series[str(year - 1)].value - 1.0
+
+    def materials_growth(self, year: int) -> float:
+        return getattr(self, f"lithium_battery_materials_{year}_growth_pct").value / 100.0
+
+    def carbonate_growth(self, year: int) -> float | None:
+        series = {str(k): v for k, v in self.lithium_carbonate_output_tonnes.items()}
+        entry = series.get(str(year))
+        return None if entry is None or entry.growth_pct is None else entry.growth_pct / 100.0
+
+
 class Facts(BaseModel):
     model_config = ConfigDict(extra="forbid")
     chains: dict[str, str]
@@ -68,6 +112,7 @@ class Facts(BaseModel):
     lithium_carbonate_price: LithiumPrice
     instruments: list[Instrument]
     targets_2026: dict[str, Any]
+    national_context: NationalContext
 
     @field_validator("chains")
     @classmethod
@@ -97,7 +142,7 @@ def parse_facts(path: str | Path) -> Facts:
 @lru_cache(maxsize=1)
 def load_facts() -> Facts:
     """The project's copy of the facts, validated (cached: it never changes in a run)."""
-    return parse_facts(FACTS_FILE)
+    return parse_facts(paths.FACTS_FILE)
 
 
 def revenue_2021_total() -> float:

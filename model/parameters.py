@@ -128,6 +128,13 @@ class Parameters:
             return self._arrays[name]
         return value
 
+    def derived(self, key: str, compute: Any) -> np.ndarray:
+        """A quantity computed from these values once and kept (values do not change in a run)."""
+        cache_key = f"derived:{key}"
+        if cache_key not in self._arrays:
+            self._arrays[cache_key] = compute()
+        return self._arrays[cache_key]
+
     def as_dict(self) -> dict[str, Any]:
         return copy.deepcopy(self.values)
 

@@ -4,14 +4,17 @@ Procedure (every number from ``defaults.yaml`` or the facts):
 
 1. Segment revenue totals: the eight chains' segments from ``revenue_2021``; the segment
    'other' is the remainder of the city's 2021 above-scale revenue (5094.6 / 1.088).
-2. Above-scale firms per segment draw Pareto sizes above the 0.2 亿 line (tail index
-   ``pareto_alpha``); the excess over 0.2 is rescaled so the segment adds to its total.
-   The largest lithium carbonate producer is placed first with its share of the segment.
+2. The named anchor firms that existed in 2021 (``anchors.yaml``, kind ``existing``) take
+   their sizes; the segment's other above-scale firms draw Pareto sizes above the 0.2 亿
+   line (tail index ``pareto_alpha``), the excess over 0.2 rescaled so the segment adds to
+   its total.
 3. A below-scale pool (``below_scale_per_above_scale`` per firm) draws lognormal sizes
    truncated below the line.
 4. Each firm gets a county (``geography``), extra chain memberships
-   (``membership_probability``), productivity, R&D intensity, digital level, capital,
-   cash and, for firms over 10 亿, local suppliers in its chain.
+   (``membership_probability``), productivity, R&D intensity rising with size (certified
+   high-tech firms at the certification thresholds), digital level, capital, cash, its
+   exposure to the carbonate price (upstream: integrated producers or concentrate-buying
+   refiners) and, for firms over 10 亿, local suppliers in its chain.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from model.anchors import Anchor, anchor_capacity, load_anchors
 from model.errors import ParameterConflict
 from model.facts import revenue_2021_total
 from model.parameters import Parameters, load_geography
@@ -26,6 +30,9 @@ from model.state import FirmState
 from model.structure import (
     ABOVE_SCALE_LINE,
     CHAINS,
+    COUNTIES,
+    EMERGING_CHAINS,
+    LITHIUM_MID_DOWN,
     SEGMENT_CHAIN_INDEX,
     SEGMENT_IDS,
     SEGMENT_INDEX,
@@ -33,6 +40,19 @@ from model.structure import (
 
 #: No firm reached 100 亿 before 2022 (fact first_100yi_firm_2022: the "zero" was broken in 2022).
 LARGEST_2021 = 95.0
+#: China's high-tech enterprise rule: R&D over revenue of at least 5% (revenue < 0.5 亿),
+#: 4% (0.5-2 亿) or 3% (larger) (高新技术企业认定管理办法, 2016).
+HIGH_TECH_RD = ((0.5, 0.05), (2.0, 0.04), (np.inf, 0.03))
+
+
+def existing_anchors(params: Parameters) -> dict[int, list[tuple[int, Anchor, float]]]:
+    """{segment: [(anchor number, anchor, 2021 revenue)]} for anchors producing in 2021."""
+    out: dict[int, list[tuple[int, Anchor, float]]] = {}
+    for k, a in enumerate(load_anchors()):
+        if a.kind == "existing":
+            revenue = anchor_capacity(a, params.anchor_size_factor) * params.initial_utilisation
+            out.setdefault(SEGMENT_INDEX[a.segment], []).append((k, a, revenue))
+    return out
 
 
 def segment_revenue_2021(params: Parameters) -> np.ndarray:
@@ -48,11 +68,25 @@ def segment_revenue_2021(params: Parameters) -> np.ndarray:
     return rev
 
 
+_LITHIUM_SEGMENT = np.array([chain == CHAINS.index("lithium") for chain in SEGMENT_CHAIN_INDEX])
+_MID_DOWN = np.isin(np.arange(len(SEGMENT_IDS)), LITHIUM_MID_DOWN)
+
+
+def start_utilisation(params: Parameters) -> np.ndarray:
+    """Output over capacity at the end of 2021, by segment (lithium was still ramping new lines)."""
+    return params.derived("start_utilisation", lambda: np.where(
+        _LITHIUM_SEGMENT, params.initial_utilisation_lithium, params.initial_utilisation))
+
+
 def labour_cost_shares(params: Parameters) -> np.ndarray:
+    return params.derived("labour_cost_shares", lambda: _labour_cost_shares(params))
+
+
+def _labour_cost_shares(params: Parameters) -> np.ndarray:
     """Labour cost per unit of output, by segment, that makes the 2021 margins come out as
     documented: what is left of revenue after materials, overheads, depreciation and R&D."""
     p = params
-    labour = (1.0 - p.margin_2021 - p.material_cost_share - p.fixed_cost_rate / p.initial_utilisation
+    labour = (1.0 - p.margin_2021 - p.material_cost_share - p.fixed_cost_rate / start_utilisation(p)
               - p.depreciation_rate * p.capital_output_ratio - p.rd_intensity_2021)
     if np.any(labour < 0.01):
         bad = [seg for seg, x in zip(SEGMENT_IDS, labour, strict=True) if x < 0.01]
@@ -111,21 +145,26 @@ def synthesise(params: Parameters, rng: np.random.Generator, scale: float = 1.0)
     """Build the end-2021 population; annual revenues are at 2021 prices."""
     seg_rev = segment_revenue_2021(params) * scale
     counts = np.maximum(1, np.round(params.above_scale_firms_2021 * scale)).astype(int)
-    sizes, segments, above = [], [], []
+    anchors = existing_anchors(params)
+    sizes, segments, above, anchor_ids = [], [], [], []
     for s, seg in enumerate(SEGMENT_IDS):
         n, total = counts[s], seg_rev[s]
-        if seg == "li_upstream" and n > 1:
-            top = params.lithium_top_firm_share_2021 * total
-            rest = pareto_sizes(n - 1, total - top, params.pareto_alpha, rng)
-            seg_sizes = np.concatenate([[top], rest])
-        else:
-            seg_sizes = pareto_sizes(n, total, params.pareto_alpha, rng)
+        placed = anchors.get(s, []) if scale >= 0.999 else []
+        fixed = np.array([revenue for _, _, revenue in placed])
+        if placed and (len(placed) >= n or fixed.sum() >= total - ABOVE_SCALE_LINE * (n - len(placed))):
+            raise ParameterConflict(None, f"parameters.revenue_2021.{seg}",
+                                    f"{total:.1f} 亿 cannot hold the named anchor firms "
+                                    f"({fixed.sum():.1f} 亿) and {n - len(placed)} more firms")
+        rest = pareto_sizes(n - len(placed), total - fixed.sum(), params.pareto_alpha, rng)
+        seg_sizes = np.concatenate([fixed, rest])
         n_below = int(round(n * params.below_scale_per_above_scale))
         small = below_scale_sizes(n_below, params.below_scale_median_revenue,
                                   params.below_scale_sigma, rng)
         sizes += [seg_sizes, small]
         segments += [np.full(n, s), np.full(n_below, s)]
         above += [np.ones(n, bool), np.zeros(n_below, bool)]
+        anchor_ids += [np.array([k for k, _, _ in placed], dtype=int),
+                       np.full(n - len(placed) + n_below, -1)]
     revenue = np.concatenate(sizes)
     segment = np.concatenate(segments)
     n_firms = revenue.size
@@ -135,11 +174,42 @@ def synthesise(params: Parameters, rng: np.random.Generator, scale: float = 1.0)
     initialise_firms(firms, idx, segment, revenue, params, rng)
     firms.above_scale[idx] = np.concatenate(above)
     firms.born_month[idx] = -rng.integers(12, 240, n_firms)
+    place_anchor_attributes(firms, idx[np.concatenate(anchor_ids) >= 0],
+                            np.concatenate(anchor_ids)[np.concatenate(anchor_ids) >= 0], params)
     # 2020 and 2019 revenue for growth-based statuses: back-cast with noisy past growth
     past_growth = rng.normal(0.08, 0.15, n_firms)
     firms.revenue_two_years_ago[idx] = revenue / np.clip(1 + past_growth, 0.3, None)
-    link_suppliers(firms, idx, params.supplier_links_per_large_firm, rng)
+    link_suppliers(firms, idx, idx, params.supplier_links_per_large_firm, rng)
     return firms
+
+
+def place_anchor_attributes(firms: FirmState, idx: np.ndarray, numbers: np.ndarray,
+                            params: Parameters) -> None:
+    """Give firms `idx` the county, ore and certification of anchors `numbers`."""
+    anchors = load_anchors()
+    for i, k in zip(idx, numbers, strict=True):
+        a = anchors[k]
+        firms.anchor[i] = k
+        if a.county is not None:
+            firms.county[i] = COUNTIES.index(a.county)
+        if a.integrated and not firms.integrated[i]:
+            firms.integrated[i] = True
+            firms.lithium_exposure[i] = params.integrated_lithium_input_share
+            firms.productivity[i] *= 1.0 + params.refiner_cost_premium
+        if a.high_tech:
+            size = max(firms.revenue_last_year[i], 12.0 * (firms.capacity[i] + firms.ramping[i])
+                       * params.initial_utilisation)
+            certify(firms, np.array([i]), np.array([size]))
+
+
+def certify(firms: FirmState, idx: np.ndarray, size: np.ndarray | None = None) -> None:
+    """Make firms certified high-tech: R&D at least at the threshold for their size."""
+    revenue = firms.revenue_last_year[idx] if size is None else size
+    (small, rd_small), (mid, rd_mid), (_, rd_large) = HIGH_TECH_RD
+    floor = np.where(revenue < small, rd_small, np.where(revenue < mid, rd_mid, rd_large))
+    firms.high_tech[idx] = True
+    firms.rd_base[idx] = np.maximum(firms.rd_base[idx], floor * 1.02)
+    firms.rd_intensity[idx] = firms.rd_base[idx]
 
 
 def initialise_firms(firms: FirmState, idx: np.ndarray, segment: np.ndarray, revenue: np.ndarray,
@@ -159,6 +229,10 @@ def initialise_firms(firms: FirmState, idx: np.ndarray, segment: np.ndarray, rev
         hit = (segment == SEGMENT_INDEX[seg_name]) & (rng.random(n) < prob)
         member[hit, CHAINS.index(chain_name)] = True
     firms.member[idx] = member
+    # fixed per firm (segment and memberships never change)
+    firms.lithium_mid_down[idx] = _MID_DOWN[segment]
+    firms.emerging[idx] = member[:, list(EMERGING_CHAINS)].any(axis=1)
+    firms.extra_memberships[idx] = np.maximum(member.sum(axis=1) - 1, 0)
     geo = load_geography()
     cum = np.cumsum(geo[segment], axis=1)
     firms.county[idx] = (rng.random(n)[:, None] > cum).sum(axis=1)
@@ -166,27 +240,51 @@ def initialise_firms(firms: FirmState, idx: np.ndarray, segment: np.ndarray, rev
     monthly = revenue / 12.0
     firms.volume[idx] = monthly
     firms.demand[idx] = monthly
-    firms.capacity[idx] = monthly / params.initial_utilisation
+    utilisation = start_utilisation(params)[segment]
+    firms.capacity[idx] = monthly / utilisation
     productivity = np.exp(rng.normal(0.0, params.productivity_sigma, n))
+    firms.quality[idx] = 1.0
+    firms.appeal[idx] = 1.0
+    firms.anchor[idx] = -1
+    small = revenue < ABOVE_SCALE_LINE
+    sigma = params.rd_intensity_sigma
+    size = np.maximum(revenue, 0.01)
+    rd = (params.rd_intensity_2021 * size ** params.rd_size_elasticity
+          * np.exp(rng.normal(-sigma**2 / 2, sigma, n)))
+    firms.rd_intensity[idx] = np.clip(rd, 0.0, 0.15)
+    firms.rd_base[idx] = firms.rd_intensity[idx]
+    firms.revenue_last_year[idx] = revenue
+    chance = np.minimum(params.high_tech_share * np.sqrt(size), 0.9)
+    certify(firms, idx[rng.random(n) < chance])
+    lam = np.zeros(n)
+    for seg_name, share in params.lithium_input_share.items():
+        lam[segment == SEGMENT_INDEX[seg_name]] = share
+    upstream = segment == SEGMENT_INDEX["li_upstream"]
+    integrated = upstream & (rng.random(n) < params.upstream_integrated_share)
+    lam[integrated] = params.integrated_lithium_input_share
+    firms.lithium_exposure[idx] = lam
+    firms.integrated[idx] = integrated
+    # concentrate-buying refiners work at higher unit cost than producers with their own ore
+    refiner = upstream & ~integrated
+    productivity[refiner] /= 1.0 + params.refiner_cost_premium
     # scale so each segment's revenue-weighted mean of 1/productivity is 1: the 2021 margins
     # in defaults.yaml hold for the segment as a whole
     inverse = np.bincount(segment, revenue / productivity, minlength=len(SEGMENT_IDS))
     weight = np.bincount(segment, revenue, minlength=len(SEGMENT_IDS))
     norm = np.divide(inverse, weight, out=np.ones_like(inverse), where=weight > 0)
-    firms.productivity[idx] = productivity * norm[segment]
-    firms.quality[idx] = 1.0
-    small = revenue < ABOVE_SCALE_LINE
-    sigma = params.rd_intensity_sigma
-    rd = params.rd_intensity_2021 * np.exp(rng.normal(-sigma**2 / 2, sigma, n))
-    rd[small] *= 0.5
-    firms.rd_intensity[idx] = np.clip(rd, 0.0, 0.15)
-    firms.rd_base[idx] = firms.rd_intensity[idx]
+    # a firm producing in 2021 covered its cash cost at 2021 prices (else it would not have
+    # produced): the least productive tail is held at the segment's cash break-even
+    break_even = (params.material_cost_share + labour_cost_shares(params)) * 1.01
+    firms.productivity[idx] = np.maximum(productivity * norm[segment], break_even[segment])
+    # value added per unit of output at 2021 prices (the base of 2022's real growth)
+    firms.unit_va_2021[idx] = (1.0 - params.material_cost_share[segment] / firms.productivity[idx]
+                                    - params.fixed_cost_rate / utilisation)
     mean_digital = np.where(small, 0.7, 1.0) * params.digital_level_2021
     firms.digital[idx] = rng.beta(mean_digital * 8, (1 - mean_digital) * 8)
+    firms.competitiveness_base[idx] = competitiveness_of(firms, idx, params)
     firms.capital[idx] = params.capital_output_ratio * revenue
     firms.cash[idx] = params.initial_cash_to_revenue * revenue
-    firms.revenue_last_year[idx] = revenue
-    firms.utilisation_expected[idx] = params.initial_utilisation
+    firms.utilisation_expected[idx] = utilisation
     firms.margin_expected[idx] = params.margin_2021[segment]
     firms.margin_last_year[idx] = params.margin_2021[segment]
     firms.margin_two_years_ago[idx] = params.margin_2021[segment]
@@ -194,15 +292,25 @@ def initialise_firms(firms: FirmState, idx: np.ndarray, segment: np.ndarray, rev
     firms.supplier_of[idx] = -1
 
 
-def link_suppliers(firms: FirmState, idx: np.ndarray, links_per_firm: float,
-                   rng: np.random.Generator) -> None:
-    """Give each firm over 10 亿 Poisson-many local suppliers among smaller firms of its chain."""
-    revenue = firms.revenue_last_year[idx]
-    large = idx[revenue >= 10.0]
-    candidates = idx[(revenue < 5.0) & (firms.chain[idx] >= 0)]
-    for firm in large[np.argsort(-firms.revenue_last_year[large])]:
+def competitiveness_of(firms: FirmState, idx: np.ndarray, params: Parameters) -> np.ndarray:
+    """Productivity, R&D quality and digital level combined (as demand allocation weighs them)."""
+    return (firms.productivity[idx] * firms.quality[idx] ** params.quality_weight
+            * (1.0 + params.digital_weight * firms.digital[idx]))
+
+
+def link_suppliers(firms: FirmState, buyers: np.ndarray, pool_idx: np.ndarray, links_per_firm: float,
+                   rng: np.random.Generator, size: np.ndarray | None = None) -> None:
+    """Give each buyer over 10 亿 Poisson-many local suppliers among smaller firms of its chain
+    (more for larger firms: the mean grows with the square root of size)."""
+    revenue = firms.revenue_last_year[buyers] if size is None else size
+    large = buyers[revenue >= 10.0]
+    scale = dict(zip(buyers.tolist(), np.sqrt(np.maximum(revenue, 10.0) / 10.0).tolist(), strict=True))
+    pool_rev = firms.revenue_last_year[pool_idx]
+    candidates = pool_idx[(pool_rev < 5.0) & (firms.chain[pool_idx] >= 0)]
+    order = large[np.argsort(-revenue[revenue >= 10.0], kind="stable")]
+    for firm in order:
         pool = candidates[(firms.chain[candidates] == firms.chain[firm])
                           & (firms.supplier_of[candidates] < 0)]
-        k = min(pool.size, rng.poisson(links_per_firm))
+        k = min(pool.size, rng.poisson(links_per_firm * scale[int(firm)]))
         if k:
             firms.supplier_of[rng.choice(pool, k, replace=False)] = firm

@@ -24,7 +24,8 @@ from model.scenario import ResolvedScenario
 from model.statistics import MONTHLY, YEARLY, derived_yearly
 from model.yamlio import atomic_path
 
-DERIVED = ("revenue_growth_pct", "revenue_all_firms_growth_pct", "value_added_real_growth_pct",
+DERIVED = ("value_added_real", "revenue_growth_pct", "revenue_all_firms_growth_pct",
+           "value_added_real_growth_pct", "emerging_va_share_pct",
            "profit_margin_pct", "rd_to_revenue_pct", "digitalisation_rate_pct",
            "lithium_mid_down_share_pct", "new_plants_contribution_pct")
 SUBSIDY_STATS = tuple(f"subsidy_{name}" for name in INSTRUMENTS)
@@ -81,7 +82,7 @@ def collect(model: YichunModel, index: int = 0, draw: int = -1, seconds: float =
         [rec.yearly, np.stack([derived[k] for k in DERIVED], axis=-1),
          np.stack([subsidies[k] for k in INSTRUMENTS], axis=-1)], axis=-1)
     ledger = model.government.ledger()
-    ledger["firm_id"] = np.array([model.enterprises[i].unique_id for i in ledger["firm"]], dtype=int)
+    ledger["firm_id"] = np.asarray(ledger["firm"], dtype=int)  # the firm's row (Enterprise.index)
     return Replication(index, yearly, rec.monthly.copy(), model.conditions.lithium_price.copy(),
                        ledger, draw, seconds)
 

@@ -11,22 +11,26 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.structure import CHAINS, LITHIUM_MID_DOWN
+from model.structure import CHAINS
 
 FLOAT_FIELDS = (
     "capacity",            # real output capacity, 亿元 a month at 2021 prices
     "pending_expansion",   # capacity under construction from own expansion decisions
     "ramping",             # capacity of a new plant still ramping up
-    "captive_demand",      # demand brought by an attracted plant's own group (real, a month)
+    "appeal",              # idiosyncratic demand level (customers won and lost), 1 at the start
+    "lithium_exposure",    # share of material cost priced off lithium carbonate
     "share",               # market share inside the segment (persistent)
     "productivity",        # cost-side productivity (1 = 2021 segment average)
     "quality",             # R&D knowledge stock, enters competitiveness
+    "competitiveness_base",  # competitiveness when the firm was created (its size reflects it)
     "digital",             # share of equipment digitised, 0..1
     "rd_intensity",        # R&D spending over revenue
     "rd_base",             # the firm's own R&D propensity before policy and trend
     "capital", "cash", "debt",
     "demand", "volume", "revenue", "material_cost", "total_cost", "profit",
-    "value_added_real", "rd_spend", "subsidy_income",
+    "value_added", "value_added_prevprice", "rd_spend", "subsidy_income",
+    "value_added_ytd",
+    "unit_va_2021",        # value added per unit of output in 2021 (the base year's nominal level)
     "margin_expected", "utilisation_expected",
     "revenue_ytd", "revenue_last_year", "revenue_two_years_ago",
     "margin_last_year", "margin_two_years_ago", "profit_ytd",
@@ -34,16 +38,23 @@ FLOAT_FIELDS = (
     "expansion_rate",      # monthly completion rate of pending expansions (1 / lag)
     "upgrades_month",      # technical-upgrade projects carried out this month (0 or 1)
     "digital_projects_month",  # digital-transformation projects carried out this month
+    "extra_memberships",   # chains the firm counts in beyond its primary one (fixed)
 )
 INT_FIELDS = (
     "segment", "chain", "county",
     "born_month",          # month the firm began producing (negative: before 2022)
     "loss_months",
     "supplier_of",         # index of the large firm this firm supplies locally, -1 if none
+    "anchor",              # index of the named anchor (model/anchors.yaml) this firm is, -1 if none
 )
+NEG_ONE = ("supplier_of", "anchor")
 BOOL_FIELDS = (
     "alive", "above_scale", "chain_leader", "gazelle", "potential_gazelle",
     "awarded_50yi", "awarded_100yi", "leader_awarded",
+    "integrated",          # upstream producer with its own ore
+    "high_tech",           # certified high-tech enterprise (R&D at the certification threshold)
+    "lithium_mid_down",    # lithium materials, cells or applications (the plan's 中下游; fixed)
+    "emerging",            # in one of the four emerging chains (fixed)
 )
 
 
@@ -59,7 +70,7 @@ class FirmState:
         for name in FLOAT_FIELDS:
             setattr(self, name, np.zeros(self.size))
         for name in INT_FIELDS:
-            setattr(self, name, np.full(self.size, -1 if name == "supplier_of" else 0, dtype=np.int64))
+            setattr(self, name, np.full(self.size, -1 if name in NEG_ONE else 0, dtype=np.int64))
         for name in BOOL_FIELDS:
             setattr(self, name, np.zeros(self.size, dtype=bool))
         self.member = np.zeros((self.size, len(CHAINS)), dtype=bool)
@@ -68,7 +79,7 @@ class FirmState:
         new_size = max(needed, int(self.size * 1.5) + 16)
         for name in (*FLOAT_FIELDS, *INT_FIELDS, *BOOL_FIELDS):
             old = getattr(self, name)
-            fill = -1 if name == "supplier_of" else 0
+            fill = -1 if name in NEG_ONE else 0
             new = np.full(new_size, fill, dtype=old.dtype)
             new[: self.size] = old
             setattr(self, name, new)
@@ -102,9 +113,6 @@ class FirmViews:
             setattr(self, name, getattr(firms, name)[:n])
         self.member = firms.member[:n]
         self.n = n
-        # fixed per firm (segment and memberships never change), so derived once per rebuild
-        self.lithium_mid_down = np.isin(self.segment, LITHIUM_MID_DOWN)
-        self.extra_memberships = np.maximum(self.member.sum(axis=1) - 1, 0)
 
     def __deepcopy__(self, memo: dict) -> None:
         """Views must alias the copied arrays, so a copy rebuilds them (see YichunModel.f)."""

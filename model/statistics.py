@@ -5,8 +5,21 @@ so chain figures overlap and do not add to the total), and ``etdz``. Sums over f
 one matrix product per month: (firms x scopes)ᵀ @ (firms x statistics).
 
 City statistics count above-scale firms only; ``revenue_all_firms`` adds the below-scale
-pool (chain figures in the press count chain firms of all sizes). Revenue is nominal;
-``value_added_real`` is at 2021 prices.
+pool (chain figures in the press count chain firms of all sizes); ``revenue_chain_published``
+is the chain figure as the city publishes it (lithium grossed up for revenue booked outside
+its industrial firms, ``lithium_chain_outside_share``; other chains as revenue_all_firms). Revenue and
+``value_added`` are nominal.
+
+Real value-added growth is computed as Chinese statistics do (同口径, constant prices): over
+the firms in the statistics this period, their output deflated to last year's prices by the
+official price index of their industry, times the industry's value-added ratio of last year
+(``value_added_prevprice``), against the same firms' output in the same months of last year
+at the same ratio (``value_added_base``; zero for a firm that was not producing). The
+official deflator of lithium industries is a broad industry price index that follows the
+carbonate price only weakly (``official_deflator_lithium_elasticity``): so, as in the
+published statistics, lithium's price boom of 2022 shows partly as real growth. The ``_new``
+versions cover firms that opened this year or last (新建投产企业), whose share of the growth
+is their contribution (贡献率). ``value_added_real`` is the chained level at 2021 prices.
 """
 
 from __future__ import annotations
@@ -31,12 +44,16 @@ if TYPE_CHECKING:
     from model.economy import YichunModel
     from model.state import FirmViews
 
-FIRM_FLOWS = ("revenue", "revenue_all_firms", "value_added_real", "value_added", "profit",
+FIRM_FLOWS = ("revenue", "revenue_all_firms", "revenue_chain_published", "value_added",
+              "value_added_prevprice",
+              "value_added_base", "value_added_prevprice_new", "value_added_base_new",
+              "value_added_emerging", "profit", "profit_all_firms",
               "rd_spend", "subsidy_income", "revenue_new_plants", "lithium_mid_down_revenue",
-              "upgrade_projects", "digital_projects", "revenue_double_counted")
-PROJECT_FLOWS = ("projects_signed", "projects_signed_over_50yi")
-FIRM_STOCKS = ("above_scale_firms", "firms_alive", "chain_leaders", "digital_capital",
-               "capital_above_scale")
+              "upgrade_projects", "digital_projects", "revenue_double_counted",
+              "carbonate_tonnes", "materials_tonnes", "battery_gwh")
+PROJECT_FLOWS = ("projects_signed", "projects_signed_over_1yi", "projects_signed_over_50yi")
+FIRM_STOCKS = ("above_scale_firms", "firms_alive", "chain_leaders", "high_tech_firms",
+               "digital_capital", "capital_above_scale")
 PROJECT_STOCKS = ("projects_building", "projects_producing", "projects_dropped")
 FLOWS = FIRM_FLOWS + PROJECT_FLOWS
 STOCKS = FIRM_STOCKS + PROJECT_STOCKS
@@ -80,6 +97,27 @@ def project_scope_matrix(model: YichunModel) -> np.ndarray:
     return m
 
 
+def season_factors(spring_festival: float) -> np.ndarray:
+    """Each month's demand over the year's average (the Spring Festival dip, made up later)."""
+    season = np.ones(12)
+    season[:2] -= spring_festival
+    season[2:] += 2 * spring_festival / 10
+    return season
+
+
+def physical_units(model: YichunModel) -> dict[str, np.ndarray]:
+    """Per segment: physical output per 亿元 of real output (2021 prices): carbonate tonnes (LCE),
+    materials tonnes, battery GWh. Carbonate's 2021 price is VAT-inclusive as quoted; revenue excludes VAT."""
+    p = model.params
+    units = {name: np.zeros(model.n_segments)
+             for name in ("carbonate_tonnes", "materials_tonnes", "battery_gwh")}
+    units["carbonate_tonnes"][SEGMENT_INDEX["li_upstream"]] = (
+        1e8 * p.upstream_carbonate_share / (p.lithium_price_2021_average / 1.13))
+    units["materials_tonnes"][SEGMENT_INDEX["li_materials"]] = 1e8 / p.materials_price_2021
+    units["battery_gwh"][SEGMENT_INDEX["li_cells"]] = 1e8 / (p.cell_price_2021 * 1e9)
+    return units
+
+
 class Recorder:
     """Collects monthly sums per scope and closes each year."""
 
@@ -87,7 +125,25 @@ class Recorder:
         self.model = model
         self.monthly = np.zeros((N_MONTHS, len(SCOPES), len(MONTHLY)))
         self.yearly = np.zeros((len(YEARS), len(SCOPES), len(YEARLY)))
+        self.units = physical_units(model)
+        f = model.f
+        season = season_factors(model.params.seasonality_spring_festival)
+        # each firm's revenue month by month, last year's (the base) and this year's, and the
+        # official deflator of each industry this year: real value added compares this year's
+        # deflated output with last year's at last year's value-added ratios
+        self.revenue_last_year = np.zeros((12, model.firms.size))
+        self.revenue_last_year[:, : f.n] = season[:, None] * (f.revenue_last_year * f.alive)[None, :] / 12.0
+        self.revenue_this_year = np.zeros((12, model.firms.size))
+        self.deflator_this_year = np.ones((12, model.n_segments))
         self.record_base_year()
+
+    @property
+    def published(self) -> np.ndarray:
+        """Per firm: 1, or 1 / (1 - lithium_chain_outside_share) for lithium-chain members: the
+        city's lithium chain figures include revenue booked outside its industrial firms."""
+        f = self.model.f
+        gross = 1.0 / (1.0 - self.model.params.lithium_chain_outside_share)
+        return np.where(f.member[:, CHAINS.index("lithium")], gross, 1.0)
 
     def _sum(self, columns: list[np.ndarray]) -> np.ndarray:
         """Per-scope sums of each column over firms: (scopes x columns), one matrix product."""
@@ -98,28 +154,53 @@ class Recorder:
         f, p = self.model.f, self.model.params
         above = f.above_scale & f.alive
         rev = f.revenue_last_year
-        va_real = rev * (1 - p.material_cost_share[f.segment])
+        va = rev * f.unit_va_2021
         cols = {name: np.zeros(f.n) for name in YEARLY}
         cols.update(
-            revenue=rev * above, revenue_all_firms=rev * f.alive, value_added_real=va_real * above,
-            value_added=rev * (1 - p.material_cost_share[f.segment]) * above,
-            profit=rev * p.margin_2021[f.segment] * above, rd_spend=rev * f.rd_intensity * above,
+            revenue=rev * above, revenue_all_firms=rev * f.alive,
+            revenue_chain_published=rev * f.alive * self.published,
+            high_tech_firms=(f.alive & f.high_tech).astype(float),
+            value_added=va * above, value_added_emerging=va * above * f.emerging,
+            profit=rev * p.margin_2021[f.segment] * above,
+            profit_all_firms=rev * p.margin_2021[f.segment] * f.alive,
+            rd_spend=rev * f.rd_intensity * above,
             lithium_mid_down_revenue=rev * f.lithium_mid_down * f.alive,
             revenue_double_counted=rev * f.alive * f.extra_memberships,
             above_scale_firms=above.astype(float), firms_alive=f.alive.astype(float),
             digital_capital=f.capital * f.digital * above, capital_above_scale=f.capital * above,
+            **{name: rev * per[f.segment] * f.alive for name, per in self.units.items()},
         )
         for k in SIZE_THRESHOLDS:
             cols[f"firms_over_{k}yi"] = (above & (rev >= k)).astype(float)
         self.yearly[0] = self._sum([cols[name] for name in YEARLY])
 
+    def _month_arrays(self) -> None:
+        """Keep the per-firm monthly value-added arrays as long as the firm arrays."""
+        size = self.model.firms.size
+        if self.revenue_this_year.shape[1] < size:
+            pad = ((0, 0), (0, size - self.revenue_this_year.shape[1]))
+            self.revenue_this_year = np.pad(self.revenue_this_year, pad)
+            self.revenue_last_year = np.pad(self.revenue_last_year, pad)
+
     def firm_columns(self) -> dict[str, np.ndarray]:
         f, t = self.model.f, self.model.t
         above = f.above_scale & f.alive
+        self._month_arrays()
+        self.revenue_this_year[t % 12, : f.n] = f.revenue
+        self.deflator_this_year[t % 12] = self.model.official_price
+        base = self.revenue_last_year[t % 12, : f.n] * self.model.segment_va_ratio[f.segment]
+        new = above & (f.born_month >= t - t % 12 - 12)
         return {
             "revenue": f.revenue * above, "revenue_all_firms": f.revenue * f.alive,
-            "value_added_real": f.value_added_real * above,
-            "value_added": (f.revenue - f.material_cost) * above, "profit": f.profit * above,
+            "revenue_chain_published": f.revenue * f.alive * self.published[: f.n],
+            "high_tech_firms": (f.alive & f.high_tech).astype(float),
+            "value_added": f.value_added * above,
+            "value_added_prevprice": f.value_added_prevprice * above,
+            "value_added_base": base * above,
+            "value_added_prevprice_new": f.value_added_prevprice * new,
+            "value_added_base_new": base * new,
+            "value_added_emerging": f.value_added * above * f.emerging,
+            "profit": f.profit * above, "profit_all_firms": f.profit * f.alive,
             "rd_spend": f.rd_spend * above, "subsidy_income": f.subsidy_income,
             "revenue_new_plants": f.revenue * above * (f.born_month >= t - t % 12),
             "lithium_mid_down_revenue": f.revenue * f.lithium_mid_down * f.alive,
@@ -128,13 +209,15 @@ class Recorder:
             "above_scale_firms": above.astype(float), "firms_alive": f.alive.astype(float),
             "chain_leaders": f.chain_leader.astype(float),
             "digital_capital": f.capital * f.digital * above, "capital_above_scale": f.capital * above,
+            **{name: f.volume * per[f.segment] * f.alive for name, per in self.units.items()},
         }
 
     def project_columns(self) -> dict[str, np.ndarray]:
         book, t = self.model.projects, self.model.t
         signed = book.sign_month == t
         return {
-            "projects_signed": signed, "projects_signed_over_50yi": signed & (book.amount >= 50.0),
+            "projects_signed": signed, "projects_signed_over_1yi": signed & (book.amount >= 1.0),
+            "projects_signed_over_50yi": signed & (book.amount >= 50.0),
             "projects_building": book.stage == BUILDING,
             "projects_producing": (book.stage == PRODUCING) & (book.done_month >= 0),
             "projects_dropped": (book.stage == DROPPED) & (book.start_month >= 0),
@@ -154,6 +237,9 @@ class Recorder:
     def close_year(self) -> None:
         f, t = self.model.f, self.model.t
         y = t // 12 + 1
+        self.revenue_last_year, self.revenue_this_year = self.revenue_this_year, np.zeros_like(
+            self.revenue_this_year)
+        self.model.deflator_last_year = self.deflator_this_year.mean(axis=0)
         months = self.monthly[t - 11 : t + 1]
         for name in FLOWS:
             self.yearly[y, :, _Y[name]] = months[:, :, _M[name]].sum(axis=0)
@@ -199,16 +285,25 @@ def derived_yearly(yearly: np.ndarray) -> dict[str, np.ndarray]:
         out[1:] = 100.0 * (ratio(x[1:], x[:-1]) - 1.0)
         return out
 
-    increase = np.full(g["revenue"].shape, np.nan)
-    increase[1:] = g["revenue"][1:] - g["revenue"][:-1]
+    real_growth = ratio(g["value_added_prevprice"], g["value_added_base"]) - 1.0
+    real_growth[0] = 0.0
+    increase = g["value_added_prevprice"] - g["value_added_base"]
+    increase_new = g["value_added_prevprice_new"] - g["value_added_base_new"]
+    contribution = 100.0 * ratio(increase_new, np.where(increase > 0, increase, 0.0))
+    contribution[0] = np.nan
+    real_level = g["value_added"][0] * np.cumprod(1.0 + np.nan_to_num(real_growth), axis=0)
+    real_growth_pct = 100.0 * real_growth
+    real_growth_pct[0] = np.nan
     return {
+        "value_added_real": real_level,
         "revenue_growth_pct": growth(g["revenue"]),
         "revenue_all_firms_growth_pct": growth(g["revenue_all_firms"]),
-        "value_added_real_growth_pct": growth(g["value_added_real"]),
+        "value_added_real_growth_pct": real_growth_pct,
+        "emerging_va_share_pct": 100.0 * ratio(g["value_added_emerging"], g["value_added"]),
         "profit_margin_pct": 100.0 * ratio(g["profit"], g["revenue"]),
         "rd_to_revenue_pct": 100.0 * ratio(g["rd_spend"], g["revenue"]),
         "digitalisation_rate_pct": 100.0 * ratio(g["digital_capital"], g["capital_above_scale"]),
         "lithium_mid_down_share_pct": 100.0 * ratio(g["lithium_mid_down_revenue"],
                                                     g["revenue_all_firms"]),
-        "new_plants_contribution_pct": 100.0 * ratio(g["revenue_new_plants"], increase),
+        "new_plants_contribution_pct": contribution,
     }

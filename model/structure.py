@@ -75,3 +75,8 @@ SUB_CHAINS: dict[str, str] = {"ceramics": "building_ceramics", "metal_furniture"
 #: Scopes of the statistics: the city total, each chain (membership-based, overlapping),
 #: the building sub-chains (by segment) and the development zone.
 SCOPES: tuple[str, ...] = ("total", *CHAINS, *SUB_CHAINS, "etdz")
+
+#: The four emerging industries of the 2022 statistics (fact emerging_share_2022): lithium,
+#: electronics, biomedicine and advanced equipment (indices into CHAINS).
+EMERGING_CHAINS: tuple[int, ...] = tuple(
+    CHAINS.index(c) for c in ("lithium", "electronics", "biomed", "equipment"))

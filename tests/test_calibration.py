@@ -86,9 +86,36 @@ def test_simulated_quantities_per_period_and_kind():
 
 
 def test_lower_bound_is_one_sided():
+    obs = [o for o in load_observations().observations if o.id == "carbonate_output_2022"]
+    assert discrepancy(obs, {"carbonate_output_2022": 300000.0}) == 0.0
+    assert discrepancy(obs, {"carbonate_output_2022": 126000.0}) == pytest.approx(4.0)
+
+
+def test_interval_counts_only_outside():
+    """突破千亿: 2022 value added between 1000 and 1090 亿 costs nothing; outside, by the sd."""
     obs = [o for o in load_observations().observations if o.id == "va_level_2022"]
-    assert discrepancy(obs, {"va_level_2022": 2000.0}) == 0.0
-    assert discrepancy(obs, {"va_level_2022": 900.0}) > 0.0
+    assert obs[0].kind == "interval" and obs[0].value == 1000 and obs[0].upper == 1090
+    assert discrepancy(obs, {"va_level_2022": 1050.0}) == 0.0
+    assert discrepancy(obs, {"va_level_2022": 1150.0}) == pytest.approx(4.0)
+    assert discrepancy(obs, {"va_level_2022": 970.0}) == pytest.approx(1.0)
+
+
+def test_same_firm_growth_is_a_ratio_of_two_statistics():
+    obs = {o.id: o for o in load_observations().observations}["va_growth_2022"]
+    assert obs.kind == "same_firm_growth_pct" and obs.denominator == "value_added_base"
+    yearly, monthly = fake_arrays()
+    from model.runner import YEARLY_STATS
+
+    yearly[1, 0, YEARLY_STATS.index("value_added_prevprice")] = 109.0
+    yearly[1, 0, YEARLY_STATS.index("value_added_base")] = 100.0
+    assert simulated(obs, yearly, monthly) == pytest.approx(9.0)
+
+
+def test_undefined_statistic_is_a_bad_fit_not_an_impossible_one():
+    obs = [o for o in load_observations().observations if o.id in ("rev_2022", "va_growth_2022")]
+    sim = {"rev_2022": 5094.6, "va_growth_2022": float("nan")}
+    assert discrepancy(obs, sim) == pytest.approx(100.0)
+    assert discrepancy(obs, dict.fromkeys(sim, float("nan"))) == float("inf")
 
 
 def tiny_config(tmp_path, params, **abc):

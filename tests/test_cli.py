@@ -96,3 +96,78 @@ def test_parameters_in_range_but_impossible_together(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "greedy.yaml" in err and "parameters.revenue_2021" in err and "city total" in err
     assert not (tmp_path / "never").exists()
+
+
+ANCHOR_CASES = [
+    ("segment: li_cells", "segment: li_batteries", "segment"),
+    ("capacity: 50\n", "capacity: -5\n", "capacity"),
+    ("start: 2022-01", "start: 2031-01", "start"),
+    ("    source: 002_4e1ad33a134b8e51.txt\n    quote: 宜春时代、江西国轩", "    quote: 宜春时代、江西国轩",
+     "source"),
+]
+
+
+@pytest.mark.parametrize("old,new,key", ANCHOR_CASES)
+def test_malformed_anchor_entry_is_one_line_exit_2(tmp_path, monkeypatch, capsys, old, new, key):
+    """A bad anchor entry names the file, the entry and the key; nothing is written."""
+    from model import anchors, paths
+
+    text = paths.ANCHORS_FILE.read_text(encoding="utf-8")
+    start = text.index("  - id: gotion_cells")
+    entry_end = text.index("  - id: gotion_phase2")
+    entry = text[start:entry_end]
+    assert old in entry
+    bad = tmp_path / "anchors.yaml"
+    bad.write_text(text[:start] + entry.replace(old, new, 1) + text[entry_end:], encoding="utf-8")
+    monkeypatch.setattr(paths, "ANCHORS_FILE", bad)
+    anchors.load_anchors.cache_clear()
+    out = tmp_path / "run"
+    try:
+        code = main(["run", str(BASELINE), "--replications", "1", "--out", str(out),
+                     "--posterior", "none", "--quiet"])
+    finally:
+        anchors.load_anchors.cache_clear()
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1
+    assert str(bad) in err and "gotion_cells" in err and key in err
+    assert not out.exists()
+
+
+def test_malformed_national_context_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
+    from model import facts, paths
+
+    text = paths.FACTS_FILE.read_text(encoding="utf-8")
+    old = "2023: {value: 940, growth_pct: 25"
+    assert old in text
+    bad = tmp_path / "facts.yaml"
+    bad.write_text(text.replace(old, "2023: {value: -940, growth_pct: 25"), encoding="utf-8")
+    monkeypatch.setattr(paths, "FACTS_FILE", bad)
+    facts.load_facts.cache_clear()
+    out = tmp_path / "run"
+    try:
+        code = main(["run", str(BASELINE), "--replications", "1", "--out", str(out),
+                     "--posterior", "none", "--quiet"])
+    finally:
+        facts.load_facts.cache_clear()
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert str(bad) in err and "national_context.lithium_battery_output_gwh" in err and "value" in err
+    assert not out.exists()
+
+
+def test_levers_table_pairs_every_lever(tmp_path, small_scenario, capsys):
+    """The lever-effects command: one row per lever, paired differences with standard errors,
+    and the levers whose own outcome is mechanical move it the expected way."""
+    out = tmp_path / "levers"
+    assert main(["levers", str(small_scenario), "--replications", "3", "--posterior", "none",
+                 "--out", str(out), "--quiet"]) == 0
+    rows = {r["lever"]: r for r in csv.DictReader((out / "levers.csv").open(encoding="utf-8"))}
+    from model.levers import LEVERS
+
+    assert set(rows) == {lever.name for lever in LEVERS}
+    for name in ("tech_upgrade_fund", "more_projects", "no_chain_leaders", "awards_off"):
+        assert rows[name]["own_as_expected"] == "true", name
+    assert float(rows["funds_off"]["d_own"]) < 0
+    table = (out / "levers.md").read_text(encoding="utf-8")
+    assert "yichun-abm levers" in table and table.count("\n| ") >= len(LEVERS) + 1

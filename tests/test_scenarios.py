@@ -114,7 +114,7 @@ def test_scenarios_differ_where_they_say(tmp_path):
     recovery = load_scenario(SCENARIO_DIR / "lithium_recovery.yaml")
     rng = np.random.default_rng(0)
     calm = {"exogenous": {"lithium_price": {"monthly_volatility": 0}}}
-    low, _ = lithium_price_path(slump.updated(calm), rng)
-    high, _ = lithium_price_path(recovery.updated(calm), rng)
+    low = lithium_price_path(slump.updated(calm), rng)
+    high = lithium_price_path(recovery.updated(calm), rng)
     assert low[-1] == pytest.approx(50000, rel=0.03) and high[-1] == pytest.approx(150000, rel=0.03)
     assert np.array_equal(low[:40], high[:40])  # the data are shared

@@ -34,8 +34,8 @@ def synthetic_yearly(values_2026: np.ndarray, stat: str, scope: str) -> np.ndarr
 def test_probability_and_quantiles_on_synthetic_data():
     targets = load_targets()
     values = np.arange(1000, dtype=float) * 3.0      # 0 .. 2997; lithium target 2500
-    rows = {r["target"]: r for r in evaluate(targets, synthetic_yearly(values, "revenue_all_firms",
-                                                                       "lithium"))}
+    rows = {r["target"]: r for r in evaluate(targets, synthetic_yearly(
+        values, "revenue_chain_published", "lithium"))}
     row = rows["lithium_revenue"]
     assert row["probability"] == pytest.approx((values >= 2500).mean())
     assert row["probability_low"] < row["probability"] < row["probability_high"]

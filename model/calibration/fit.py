@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from model.calibration.abc import SEP, Calibration, load_draws  # noqa: E402
-from model.calibration.observations import Observation  # noqa: E402
+from model.calibration.observations import Observation, standardised_gap  # noqa: E402
 from model.facts import load_facts  # noqa: E402
 from model.figures import save_figure  # noqa: E402
 from model.output import csv_cell  # noqa: E402
@@ -98,14 +98,16 @@ def naive_forecasts(obs: Observation, others: list[Observation]) -> dict[str, fl
     return out
 
 
+def gap_array(obs: Observation, values: np.ndarray) -> np.ndarray:
+    return np.array([standardised_gap(obs, float(x)) if np.isfinite(x) else np.nan for x in values])
+
+
 def tension_pairs(calib: Calibration, sims: dict[str, np.ndarray], top: int = 5) -> list[str]:
     """Pairs of fitted observations whose standardised errors move against each other across
     the posterior: where bringing one closer pushes the other away."""
     ids = [o.id for o in calib.observations]
-    z = np.array([(sims[o.id] - o.value) / o.sd_absolute for o in calib.observations])
-    for i, obs in enumerate(calib.observations):
-        if obs.kind == "lower_bound":   # only a shortfall is an error
-            z[i] = np.minimum(z[i], 0.0)
+    # only a shortfall below a bound, or a miss outside an interval, is an error
+    z = np.array([gap_array(o, sims[o.id]) for o in calib.observations])
     ok = np.all(np.isfinite(z), axis=0)
     z = z[:, ok]
     if z.shape[1] < 5:
@@ -134,14 +136,13 @@ def write_fit_report(calib: Calibration, folder: Path, replications: int = 100) 
         v = sims[obs.id]
         v = v[np.isfinite(v)]
         med, p05, p95 = (np.quantile(v, [0.5, 0.05, 0.95]) if v.size else (np.nan,) * 3)
-        z = (med - obs.value) / obs.sd_absolute
-        if obs.kind == "lower_bound":
-            z = min(z, 0.0)
+        z = standardised_gap(obs, med)
         row = {"observation": obs.id, "statistic": obs.statistic, "scope": obs.scope,
                "kind": obs.kind, "observed": obs.value, "sd": obs.sd_absolute,
                "sim_median": med, "sim_p05": p05, "sim_p95": p95, "z": z,
                "in_90pct_band": bool(p05 <= obs.value <= p95) or (
-                   obs.kind == "lower_bound" and p05 >= obs.value),
+                   obs.kind == "lower_bound" and p05 >= obs.value) or (
+                   obs.kind == "interval" and p05 <= obs.upper and p95 >= obs.value),
                "used": obs.include}
         if not obs.include:
             row["abs_error"] = abs(med - obs.value)

@@ -1,8 +1,10 @@
 """Observations: published figures mapped to model statistics, with stated uncertainties.
 
 An observation names a statistic, a scope, a period (full year, year to date, a month or a
-span of months) and a kind (level, growth over the same period a year before, a ratio, or a
-one-sided lower bound). ``simulated`` reads the same quantity from a replication's monthly
+span of months) and a kind (level, growth over the same period a year before, a ratio, a
+one-sided lower bound, an interval, or same-firm growth: Chinese real value-added growth,
+the ratio of this period's output at last year's prices to the same firms' value added a
+year before). ``simulated`` reads the same quantity from a replication's monthly
 and yearly arrays, so partial and mixed data are all usable.
 """
 
@@ -63,8 +65,10 @@ class Observation(BaseModel):
     statistic: str
     scope: str
     period: Period
-    kind: Literal["level", "growth_pct", "ratio_pct", "lower_bound"]
+    kind: Literal["level", "growth_pct", "ratio_pct", "lower_bound", "interval", "same_firm_growth_pct"]
     denominator: str | None = None
+    field: str | None = None    # read this field of the fact instead of its value
+    upper: float | None = None  # an interval's upper end (its lower end is the fact's value)
     sd: float | None = None
     sd_relative: float | None = None
     include: bool = True
@@ -87,8 +91,11 @@ class Observation(BaseModel):
             if stat is not None and stat not in names:
                 what = "monthly" if span is not None else "yearly"
                 raise ValueError(f"unknown {what} statistic '{stat}'; expected one of {list(names)}")
-        if (self.kind == "ratio_pct") != (self.denominator is not None):
-            raise ValueError("ratio_pct needs a denominator, and only ratio_pct takes one")
+        two = ("ratio_pct", "same_firm_growth_pct")
+        if (self.kind in two) != (self.denominator is not None):
+            raise ValueError("ratio_pct and same_firm_growth_pct need a denominator, and only they take one")
+        if (self.kind == "interval") != (self.upper is not None):
+            raise ValueError("an interval needs 'upper', and only an interval takes one")
         if span is None:
             first = YEARS[1] if self.kind == "growth_pct" else YEARS[0]
             if self.period.year not in YEARS[YEARS.index(first):]:
@@ -144,7 +151,15 @@ def load_observations(path: Path = OBSERVATIONS_FILE, include: list[str] | None 
     for obs in parsed.observations:
         if obs.fact not in known:
             raise InputError(path, f"observations[{obs.id}].fact", f"'{obs.fact}' is not in the facts")
-        obs.value = float(facts.observation(obs.fact).value)
+        fact = facts.observation(obs.fact)
+        raw = getattr(fact, obs.field, None) if obs.field else fact.value
+        if not isinstance(raw, int | float) or isinstance(raw, bool) or not np.isfinite(raw):
+            raise InputError(path, f"observations[{obs.id}].field",
+                             f"fact '{obs.fact}' has no number in '{obs.field or 'value'}'")
+        obs.value = float(raw)
+        if obs.upper is not None and obs.upper <= obs.value:
+            raise InputError(path, f"observations[{obs.id}].upper",
+                             f"must exceed the lower end {obs.value}")
         if include and obs.id in include:
             obs.include = True
         if exclude and obs.id in exclude:
@@ -171,33 +186,50 @@ def simulated(obs: Observation, yearly: np.ndarray, monthly: np.ndarray) -> floa
         if obs.kind == "growth_pct":
             prev = yearly[y - 1, s, YEARLY_STATS.index(obs.statistic)]
             return float(100.0 * (value / prev - 1.0)) if prev > 0 else np.nan
-        if obs.kind == "ratio_pct":
+        if obs.kind in ("ratio_pct", "same_firm_growth_pct"):
             den = yearly[y, s, YEARLY_STATS.index(obs.denominator)]
-            return float(100.0 * value / den) if den > 0 else np.nan
+            offset = 100.0 if obs.kind == "same_firm_growth_pct" else 0.0
+            return float(100.0 * value / den - offset) if den > 0 else np.nan
         return float(value)
     value = _over(monthly, span, s, obs.statistic)
     if obs.kind == "growth_pct":
         prev = _over(monthly, (span[0] - 12, span[1] - 12), s, obs.statistic)
         return 100.0 * (value / prev - 1.0) if prev > 0 else np.nan
-    if obs.kind == "ratio_pct":
+    if obs.kind in ("ratio_pct", "same_firm_growth_pct"):
         den = _over(monthly, span, s, obs.denominator)
-        return 100.0 * value / den if den > 0 else np.nan
+        offset = 100.0 if obs.kind == "same_firm_growth_pct" else 0.0
+        return 100.0 * value / den - offset if den > 0 else np.nan
     return value
+
+
+def standardised_gap(obs: Observation, x: float) -> float:
+    """(simulated - observed) / sd; zero inside a bound or an interval."""
+    sd = obs.sd_absolute
+    if obs.kind == "lower_bound":
+        return min((x - obs.value) / sd, 0.0)
+    if obs.kind == "interval":
+        if x < obs.value:
+            return (x - obs.value) / sd
+        return max((x - obs.upper) / sd, 0.0)
+    return (x - obs.value) / sd
 
 
 def simulate_all(observations: list[Observation], rep: Replication) -> dict[str, float]:
     return {o.id: simulated(o, rep.yearly, rep.monthly) for o in observations}
 
 
+#: the standardised gap charged when a simulation leaves a statistic undefined (a share of a
+#: growth that did not happen, a growth over a zero base): a bad fit, not an impossible one
+UNDEFINED_GAP = 10.0
+
+
 def discrepancy(observations: list[Observation], sim: dict[str, float]) -> float:
-    """Sum of squared standardised errors; a lower bound only counts when it is violated."""
+    """Sum of squared standardised errors; a bound or interval only counts when it is missed."""
+    if not any(np.isfinite(sim[obs.id]) for obs in observations):
+        return np.inf  # an infeasible parameter set: nothing was simulated
     total = 0.0
     for obs in observations:
         x = sim[obs.id]
-        if not np.isfinite(x):
-            return np.inf
-        gap = (x - obs.value) / obs.sd_absolute
-        if obs.kind == "lower_bound":
-            gap = min(gap, 0.0)
+        gap = standardised_gap(obs, x) if np.isfinite(x) else UNDEFINED_GAP
         total += gap * gap
     return float(total)

@@ -29,6 +29,23 @@ def roll_year(model: YichunModel) -> None:
     f.revenue_ytd[:] = 0.0
     f.profit_ytd[:] = 0.0
     f.above_scale[:] = f.alive & (f.revenue_last_year >= ABOVE_SCALE_LINE)
+    roll_prices(model)
+
+
+def roll_prices(model: YichunModel) -> None:
+    """Each industry's value-added ratio (增加值率) of last year becomes this year's weight.
+
+    As the bureau computes real value added: each firm's output at last year's prices times
+    its industry's value-added ratio of the previous year; an industry whose value added was
+    below zero weighs zero. (Last year's average deflator is set when the year closes.)
+    """
+    f = model.f
+    n_seg = model.n_segments
+    revenue = np.bincount(f.segment, f.revenue_last_year, minlength=n_seg)
+    model.segment_va_ratio = np.maximum(np.divide(
+        np.bincount(f.segment, f.value_added_ytd, minlength=n_seg), revenue,
+        out=model.segment_va_ratio.copy(), where=revenue > 0), 0.0)
+    f.value_added_ytd[:] = 0.0
 
 
 def count_new_plants(model: YichunModel) -> None:
@@ -41,7 +58,7 @@ def count_new_plants(model: YichunModel) -> None:
 
 
 def close_firms(model: YichunModel) -> None:
-    f, p, rng = model.f, model.params, model.rng
+    f, p, rng = model.f, model.params, model.stream("exit")
     losing = f.alive & (f.loss_months >= p.exit_loss_months) & (rng.random(f.n) < p.exit_probability)
     background = (f.alive & ~f.above_scale
                   & (rng.random(f.n) < p.below_scale_exit_rate / 12.0))
@@ -51,14 +68,14 @@ def close_firms(model: YichunModel) -> None:
     f.alive[closing] = False
     f.above_scale[closing] = False
     f.chain_leader[closing] = False
-    for name in ("capacity", "pending_expansion", "ramping", "captive_demand", "share"):
+    for name in ("capacity", "pending_expansion", "ramping", "share"):
         getattr(f, name)[closing] = 0.0
     f.supplier_of[np.isin(f.supplier_of, closing)] = -1
     f.supplier_of[closing] = -1
 
 
 def enter_small_firms(model: YichunModel) -> None:
-    p, rng = model.params, model.rng
+    p, rng = model.params, model.stream("entry")
     count = rng.poisson(p.small_firm_entry_per_year * model.population_scale / 12.0)
     if count == 0:
         return

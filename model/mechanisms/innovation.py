@@ -20,7 +20,7 @@ BASE_RD_SUBSIDY = 1.0 * 0.25  # the 2021 rule: 100% extra deduction at 25% incom
 
 
 def research(model: YichunModel) -> None:
-    f, p, t, rng = model.f, model.params, model.t, model.rng
+    f, p, t, rng = model.f, model.params, model.t, model.stream("innovation")
     deduction = model.policy.instruments.rd_super_deduction.extra_deduction_rate
     subsidy = deduction * p.tax_rate
     policy_factor = (1 + p.rd_response * subsidy) / (1 + p.rd_response * BASE_RD_SUBSIDY)

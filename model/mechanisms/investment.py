@@ -32,14 +32,13 @@ def update_expectations(model: YichunModel) -> None:
 
 
 def mature_capacity(model: YichunModel) -> None:
-    """Own expansions complete at the firm's rate; new plants ramp up and bring captive demand."""
+    """Own expansions complete at the firm's rate; new plants ramp up to full capacity."""
     f, p = model.f, model.params
     done = f.pending_expansion * f.expansion_rate
     f.pending_expansion -= done
     ramped = f.ramping / p.ramp_up_months
     f.ramping -= ramped
     f.capacity += done + ramped
-    f.captive_demand += ramped * p.project_own_demand_share * p.initial_utilisation
     shrink = (f.loss_months >= 6) * p.loss_shrink_rate
     f.capacity *= 1.0 - shrink
 
@@ -71,6 +70,8 @@ PROGRAMS = {
     "digital": ("digital_review_probability", "digital_cost_to_capital",
                 "digital_productivity_gain", "digital_project_gain"),
 }
+#: 技改 replaces and adds equipment: it raises capacity too (digital projects do not)
+CAPACITY_GAIN = {"upgrade": "upgrade_capacity_gain", "digital": None}
 
 
 def eligible(model: YichunModel, rule: str, firms: np.ndarray) -> np.ndarray:
@@ -86,14 +87,19 @@ def eligible(model: YichunModel, rule: str, firms: np.ndarray) -> np.ndarray:
 
 def upgrade_projects(model: YichunModel, program: str) -> None:
     """Firms weigh upgrade (or digital) projects; funds rank and pay; projects raise productivity."""
-    f, p, t, rng = model.f, model.params, model.t, model.rng
+    f, p, t, rng = model.f, model.params, model.t, model.stream(program)
     review, cost_share, prod_gain, digital_gain = (p.values[k] for k in PROGRAMS[program])
     candidates = np.flatnonzero(f.alive & (rng.random(f.n) < review) & (f.capital > 0))
     if candidates.size == 0:
         return
     cost = cost_share * f.capital[candidates] * model.conditions.other_price[t]
     variable_cost = 12.0 * (f.total_cost - f.rd_spend)[candidates]
-    benefit = prod_gain * variable_cost * p.project_horizon_years
+    capacity_gain = p.values[CAPACITY_GAIN[program]] if CAPACITY_GAIN[program] else 0.0
+    # savings on costs, plus the margin on extra output where the firm is capacity-bound
+    bound = np.clip(f.utilisation_expected[candidates] / p.max_utilisation, 0.0, 1.0) ** 4
+    extra_margin = capacity_gain * bound * 12.0 * np.maximum(
+        f.revenue - f.total_cost, 0.0)[candidates]
+    benefit = (prod_gain * variable_cost + extra_margin) * p.project_horizon_years
     noise = np.exp(rng.normal(0.0, p.decision_noise, candidates.size))
     affordable = cost <= finance_available(model)[candidates]
 
@@ -114,6 +120,7 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
     go = wants & ((subsidy > 0) | (benefit * noise >= p.upgrade_hurdle * cost))
     firms = candidates[go]
     f.productivity[firms] *= 1.0 + prod_gain
+    f.capacity[firms] *= 1.0 + capacity_gain
     f.digital[firms] += digital_gain * (1.0 - f.digital[firms])
     f.capital[firms] += cost[go]
     f.cash[firms] -= cost[go]

@@ -1,9 +1,21 @@
-"""Demand allocation: segment demand shared by competitiveness, with persistence.
+"""Demand: how much Yichun's firms can sell, and how it is shared among them.
 
-A firm's pull on its segment is capacity x competitiveness^elasticity; its market share
-moves each month toward that pull's share (``share_persistence`` keeps customers sticky).
-Large firms buy part of their materials from their linked local suppliers (本地配套), which
-adds to those suppliers' demand. Attracted plants also bring captive demand of their own.
+Segment demand is the market's trend (China's market for lithium, ``exogenous``) with
+Yichun's share of it moving with Yichun's own capacity: demand = base x market^(1-θ) x
+(capacity / capacity_2021)^θ, with θ = ``capacity_pull_*``. So a new plant's orders come
+through its group's contracts in proportion to what it adds, an elasticity that
+calibration estimates rather than a fixed captive share.
+
+Within a segment a firm's pull is usable capacity x (competitiveness gained since the firm
+was created)^elasticity x appeal (its size already reflects its competitiveness then), and
+its market share moves each month toward its pull's share (``share_persistence`` keeps
+customers sticky). ``appeal`` is a firm's idiosyncratic demand (customers won and lost), a
+persistent log-AR(1) whose volatility falls with size (size^``volatility_size_elasticity``),
+as firm growth rates do; young small firms drift up as they win customers (Haltiwanger et
+al. 2013: young firms grow faster, "up or out"). Orders a firm cannot fill go to the
+segment's firms with spare
+capacity (customers buy elsewhere). Large firms buy part of their materials from their
+linked local suppliers (本地配套).
 """
 
 from __future__ import annotations
@@ -12,32 +24,76 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.structure import SEGMENTS
+
 if TYPE_CHECKING:
     from model.economy import YichunModel
 
+_LITHIUM = np.array([s.lithium_stage is not None for s in SEGMENTS])
 
-def competitiveness(model: YichunModel) -> np.ndarray:
-    f, p = model.f, model.params
-    return f.productivity * f.quality ** p.quality_weight * (1.0 + p.digital_weight * f.digital)
+
+def competitiveness(model: YichunModel, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+    f, p = model.firms, model.params
+    productivity, quality, digital = f.productivity[rows], f.quality[rows], f.digital[rows]
+    return productivity * quality ** p.quality_weight * (1.0 + p.digital_weight * digital)
+
+
+def drift_appeal(model: YichunModel) -> None:
+    """Each firm wins and loses customers: a persistent log-AR(1), less volatile for larger firms."""
+    f, p, rng = model.f, model.params, model.stream("market")
+    size = np.maximum(12.0 * f.capacity * 0.8, 0.01)
+    sigma = p.appeal_volatility * size ** p.volatility_size_elasticity
+    young = (model.t - f.born_month < 60) & (size < 5.0)
+    drift = young * p.young_firm_growth / 12.0
+    f.appeal[:] = np.exp(p.appeal_persistence * np.log(f.appeal) + drift + rng.normal(0.0, sigma, f.n))
+
+
+def spill_over(model: YichunModel, demand: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
+    """Orders beyond a firm's capacity go to its segment's firms with spare capacity."""
+    f, n_seg = model.f, model.n_segments
+    excess = np.maximum(demand - ceiling, 0.0)
+    spare = np.maximum(ceiling - demand, 0.0)
+    excess_total = np.bincount(f.segment, excess, minlength=n_seg)
+    spare_total = np.bincount(f.segment, spare, minlength=n_seg)
+    moved = np.minimum(excess_total, spare_total)
+    take = np.divide(moved, spare_total, out=np.zeros(n_seg), where=spare_total > 0)[f.segment]
+    give = np.divide(moved, excess_total, out=np.zeros(n_seg), where=excess_total > 0)[f.segment]
+    return demand - give * excess + take * spare
+
+
+def segment_demand(model: YichunModel) -> np.ndarray:
+    """Real demand met by each segment this month: the market, pulled by Yichun's capacity."""
+    f, p, c, t = model.f, model.params, model.conditions, model.t
+    capacity = np.bincount(f.segment, f.capacity * f.alive, minlength=model.n_segments)
+    relative = np.divide(capacity, model.base_capacity, out=np.ones_like(capacity),
+                         where=model.base_capacity > 0)
+    theta = np.where(_LITHIUM, p.capacity_pull_lithium, p.capacity_pull_other)
+    pull = (relative / c.market[t]) ** theta
+    return model.base_demand * c.real_demand[t] * pull
 
 
 def allocate_demand(model: YichunModel) -> None:
     f, p, t = model.f, model.params, model.t
     n_seg = model.n_segments
+    drift_appeal(model)
     usable = f.capacity * model.conditions.capacity_factor[t, f.segment] * f.alive
-    pull = usable * competitiveness(model) ** p.competitiveness_elasticity
+    # a firm's size already reflects its competitiveness when it was created: shares move with
+    # what it gains (or loses) since, so the starting population is in its own steady state
+    gain = competitiveness(model, slice(0, f.n)) / f.competitiveness_base
+    pull = usable * gain ** p.competitiveness_elasticity * f.appeal
     pull_total = np.bincount(f.segment, pull, minlength=n_seg)
     target = pull / np.where(pull_total > 0, pull_total, 1.0)[f.segment]
     share = p.share_persistence * f.share + (1.0 - p.share_persistence) * target
     share *= f.alive
     share_total = np.bincount(f.segment, share, minlength=n_seg)
     f.share[:] = share / np.where(share_total > 0, share_total, 1.0)[f.segment]
-
-    segment_demand = model.base_demand * model.conditions.real_demand[t]
-    growth = model.conditions.real_demand[t] / model.conditions.real_demand[max(t - 1, 0)]
-    f.captive_demand *= growth[f.segment]
-    f.demand[:] = f.share * segment_demand[f.segment] + f.captive_demand
-    f.demand += local_supplier_pull(model)
+    # local suppliers' sales to their buyer are part of their segment's demand, not extra to it
+    local = local_supplier_pull(model)
+    local_total = np.bincount(f.segment, local, minlength=n_seg)
+    open_market = np.maximum(segment_demand(model) - local_total, 0.0)
+    demand = f.share * open_market[f.segment] + local
+    ceiling = usable * p.max_utilisation
+    f.demand[:] = spill_over(model, demand, ceiling)
 
 
 def local_supplier_pull(model: YichunModel) -> np.ndarray:

@@ -1,9 +1,17 @@
-"""Production within capacity, nominal revenue = price x volume, costs, value added, profit.
+"""Production within capacity; nominal revenue = price x volume; costs, value added, profit.
 
-Volume is real (2021 prices); revenue is nominal. Real value added is single-deflated
-(real output x the segment's 2021 value-added ratio), as China's industrial value-added
-growth is computed from constant-price output. A firm whose unit variable cost exceeds
-its price cuts output smoothly (``shutdown_softness``), as lepidolite producers did in 2024.
+Firms make what they can sell, up to capacity x ``max_utilisation``, as long as the price
+covers their unit cash cost (intermediate inputs and labour over productivity). Only when it
+does not do they cut output, linearly to nothing once the price is ``shutdown_band`` below
+cost (lepidolite refiners in 2024); sustained losses then lead to idling and exit
+(``demography``). No cut happens at normal margins, so seasonality and demand pass through.
+
+Value added is gross output less intermediate inputs: materials, energy and purchased
+services (``material_cost_share``, part priced off carbonate) and the capacity-related
+overheads (``fixed_cost_rate``). Labour, depreciation, interest, R&D and profit are what
+remains. Real value added is measured as Chinese statistics do (``statistics``): each firm's
+output deflated to last year's prices by the official price index of its industry, times
+the industry's value-added ratio of last year, over the same firms a year before.
 """
 
 from __future__ import annotations
@@ -12,15 +20,34 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.structure import SEGMENT_INDEX
+
 if TYPE_CHECKING:
     from model.economy import YichunModel
 
+UPSTREAM = SEGMENT_INDEX["li_upstream"]
 
-def unit_variable_cost(model: YichunModel) -> np.ndarray:
-    """Nominal variable cost per unit of real output (materials + labour) over productivity."""
+
+def input_price(model: YichunModel) -> np.ndarray:
+    """Each firm's intermediate-input price index: the carbonate-linked share follows lithium.
+
+    A refiner buying lepidolite concentrate pays at least ``concentrate_floor`` (in carbonate
+    index terms): concentrate is not sold below the mines' cash cost, so when carbonate falls
+    the refiners are squeezed first (the cash-cost curve of 2024).
+    """
+    f, p, c, t = model.f, model.params, model.conditions, model.t
+    linked = np.full(f.n, c.lithium_index[t])
+    refiner = (f.segment == UPSTREAM) & ~f.integrated
+    linked[refiner] = max(c.lithium_index[t], p.concentrate_floor)
+    return (1.0 - f.lithium_exposure) * c.other_price[t] + f.lithium_exposure * linked
+
+
+def unit_cash_cost(model: YichunModel, inputs: np.ndarray | None = None) -> np.ndarray:
+    """Nominal cash cost per unit of real output (intermediates + labour) over productivity."""
     f, p, c, t = model.f, model.params, model.conditions, model.t
     seg = f.segment
-    materials = p.material_cost_share[seg] * c.input_price[t, seg]
+    inputs = input_price(model) if inputs is None else inputs
+    materials = p.material_cost_share[seg] * inputs
     labour = model.labour_cost_share[seg] * c.other_price[t]
     return (materials + labour) / f.productivity
 
@@ -45,31 +72,45 @@ def competitive_price(model: YichunModel) -> np.ndarray:
     return c.price[t] * gain ** (-p.productivity_price_pass_through)
 
 
+def run_rate(price: np.ndarray, cash_cost: np.ndarray, band: float) -> np.ndarray:
+    """1 while price covers unit cash cost; falls linearly to 0 at `band` below it."""
+    shortfall = (cash_cost - price) / (band * cash_cost)
+    return 1.0 - np.clip(shortfall, 0.0, 1.0)
+
+
 def produce(model: YichunModel) -> None:
     f, p, c, t = model.f, model.params, model.conditions, model.t
     seg = f.segment
-    price = competitive_price(model)[seg]
-    uvc = unit_variable_cost(model)
-    gap = (price - uvc) / (p.shutdown_softness * uvc)
-    willing = 1.0 / (1.0 + np.exp(-np.clip(gap, -50, 50)))
-    ceiling = f.capacity * c.capacity_factor[t, seg] * p.max_utilisation * willing
-    f.volume[:] = np.minimum(f.demand, ceiling) * f.alive
+    segment_price = competitive_price(model)
+    model.official_price = segment_price * c.official_adjust[t]
+    price = segment_price[seg]
+    inputs = input_price(model)
+    cash_cost = unit_cash_cost(model, inputs)
+    ceiling = f.capacity * c.capacity_factor[t, seg] * p.max_utilisation
+    f.volume[:] = np.minimum(f.demand, ceiling) * run_rate(price, cash_cost, p.shutdown_band) * f.alive
     f.revenue[:] = price * f.volume
-    f.material_cost[:] = f.volume * p.material_cost_share[seg] * c.input_price[t, seg] / f.productivity
+    f.material_cost[:] = f.volume * p.material_cost_share[seg] * inputs / f.productivity
     labour = f.volume * model.labour_cost_share[seg] * c.other_price[t] / f.productivity
     overheads = p.fixed_cost_rate * f.capacity * c.other_price[t]  # capacity is monthly
     depreciation = p.depreciation_rate / 12.0 * f.capital
     interest = p.interest_rate / 12.0 * f.debt
     f.rd_spend[:] = f.rd_intensity * f.revenue
     f.total_cost[:] = f.material_cost + labour + overheads + depreciation + interest + f.rd_spend
-    f.value_added_real[:] = f.volume * (1.0 - p.material_cost_share[seg])
+    f.value_added[:] = f.revenue - f.material_cost - overheads
+    # the bureau's measure: output deflated to last year's prices by the official deflator,
+    # times last year's value-added ratio of the industry
+    deflate = model.deflator_last_year / model.official_price
+    f.value_added_prevprice[:] = f.revenue * (deflate * model.segment_va_ratio)[seg]
+    f.value_added_ytd += f.value_added
 
 
 def close_accounts(model: YichunModel) -> None:
-    """Profit (利润总额, subsidies included), tax, cash and debt; loss streaks."""
+    """Profit (利润总额, subsidies included), tax net of the R&D super-deduction, cash, debt."""
     f, p = model.f, model.params
     f.profit[:] = (f.revenue - f.total_cost + f.subsidy_income) * f.alive
-    tax = p.tax_rate * np.maximum(f.profit, 0.0)
+    deduction = model.policy.instruments.rd_super_deduction.extra_deduction_rate
+    taxable = np.maximum(f.profit - deduction * f.rd_spend, 0.0)
+    tax = p.tax_rate * taxable
     depreciation = p.depreciation_rate / 12.0 * f.capital
     f.capital -= depreciation
     f.cash += f.profit - tax + depreciation

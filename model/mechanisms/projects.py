@@ -4,7 +4,8 @@ Projects are records, not agents. Each signed project draws an investment amount
 (lognormal fitted to 2022's 338 projects worth 1796 亿), whether it will be realised, an
 approval time (80 working days before the reform, 25 after) and a construction lag. When
 construction ends it either opens a new firm or adds a plant to an existing firm of its
-segment; the plant's capacity then ramps up (``mature_capacity``).
+segment; the plant's capacity then ramps up (``mature_capacity``). The named anchor plants
+and expansions (``anchors.yaml``) are projects too, with their own dates, sizes and hosts.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.anchors import anchor_capacity, load_anchors
+from model.population import place_anchor_attributes
 from model.scenario import month_index
-from model.structure import CHAINS, SEGMENT_INDEX
+from model.structure import CHAINS, COUNTIES, SEGMENT_INDEX, SEGMENTS
 
 if TYPE_CHECKING:
     from model.economy import YichunModel
@@ -24,7 +27,9 @@ SIGNED, BUILDING, PRODUCING, DROPPED = 0, 1, 2, 3
 STAGES = ("signed", "building", "producing", "dropped")
 WORKING_DAYS_PER_MONTH = 21.75
 _FIELDS = ("sign_month", "start_month", "done_month", "segment", "chain", "amount",
-           "realised", "stage", "firm")
+           "realised", "stage", "firm", "anchor")
+#: anchor projects were signed before the simulation; they do not count as signings
+ANCHOR_SIGNED = -1000
 
 
 @dataclass
@@ -40,6 +45,7 @@ class ProjectBook:
     realised: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     stage: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     firm: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    anchor: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
 
     def extend(self, **columns: np.ndarray) -> None:
         for name in _FIELDS:
@@ -49,9 +55,10 @@ class ProjectBook:
         return self.amount.size
 
 
-def draw_projects(model: YichunModel, months: np.ndarray) -> dict[str, np.ndarray]:
+def draw_projects(model: YichunModel, months: np.ndarray,
+                  rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Projects signed in the given months: chain, segment, size, realisation, timing."""
-    p, rng, attraction = model.params, model.rng, model.policy.attraction
+    p, attraction = model.params, model.policy.attraction
     n = months.size
     names = [*CHAINS, "other"]
     weights = np.array([attraction.chain_weights.get(c, 0.0) for c in names])
@@ -78,29 +85,49 @@ def draw_projects(model: YichunModel, months: np.ndarray) -> dict[str, np.ndarra
     done = start + np.maximum(np.round(lag).astype(int), 1)
     return {"sign_month": months, "start_month": start, "done_month": done, "segment": segment,
             "chain": np.where(chain < len(CHAINS), chain, -1), "amount": amount,
-            "realised": realised, "stage": np.full(n, SIGNED), "firm": np.full(n, -1)}
+            "realised": realised, "stage": np.full(n, SIGNED), "firm": np.full(n, -1),
+            "anchor": np.full(n, -1)}
+
+
+def seed_anchor_projects(model: YichunModel) -> None:
+    """The named plants and expansions of anchors.yaml, opening in their start months."""
+    p = model.params
+    rows = [(k, a) for k, a in enumerate(load_anchors()) if a.kind != "existing" and a.month >= -12]
+    if not rows or model.population_scale < 0.999:
+        return
+    n = len(rows)
+    capacity = np.array([anchor_capacity(a, p.anchor_size_factor) for _, a in rows])
+    segment = np.array([SEGMENT_INDEX[a.segment] for _, a in rows])
+    start = np.array([a.month for _, a in rows])
+    chain = np.array([CHAINS.index(SEGMENTS[s].chain) if SEGMENTS[s].chain else -1 for s in segment])
+    model.projects.extend(
+        sign_month=np.full(n, ANCHOR_SIGNED), start_month=start - 1, done_month=start,
+        segment=segment, chain=chain, amount=capacity / p.revenue_per_investment,
+        realised=np.ones(n, bool), stage=np.full(n, SIGNED), firm=np.full(n, -1),
+        anchor=np.array([k for k, _ in rows]))
 
 
 def seed_pipeline(model: YichunModel) -> None:
-    """Projects signed in 2020-2021 that are still to open when the simulation starts."""
+    """Projects signed in 2020-2021 that are still to open, or that opened in 2021 and are still
+    ramping up, when the simulation starts (the 2021 plants are the 新建投产企业 of 2022)."""
     rate = model.params.projects_per_year_before_2022 / 12.0
     counts = model.rng.poisson(rate, 24)
     months = np.repeat(np.arange(-24, 0), counts)
-    drawn = draw_projects(model, months)
-    keep = drawn["done_month"] >= 0
+    drawn = draw_projects(model, months, model.rng)
+    keep = drawn["done_month"] >= -12
     model.projects.extend(**{k: v[keep] for k, v in drawn.items()})
 
 
 def sign_projects(model: YichunModel) -> None:
     """This month's signings; large (50 亿+) projects come on top, Pareto-sized above 50 亿."""
-    attraction, rng = model.policy.attraction, model.rng
+    attraction, rng = model.policy.attraction, model.stream("sign")
     year = 2022 + model.t // 12
     count = rng.poisson(attraction.per_year(year) / 12.0)
     if count:
-        model.projects.extend(**draw_projects(model, np.full(count, model.t)))
+        model.projects.extend(**draw_projects(model, np.full(count, model.t), rng))
     large = rng.poisson(attraction.large_projects_per_year / 12.0)
     if large:
-        drawn = draw_projects(model, np.full(large, model.t))
+        drawn = draw_projects(model, np.full(large, model.t), rng)
         drawn["amount"] = 50.0 * (1.0 - rng.random(large)) ** (-1.0 / attraction.large_project_tail)
         model.projects.extend(**drawn)
 
@@ -114,39 +141,90 @@ def advance_projects(model: YichunModel) -> None:
     if opening.size == 0:
         return
     book.stage[opening] = PRODUCING
-    p, rng, f = model.params, model.rng, model.f
-    full_capacity = book.amount[opening] * p.revenue_per_investment / 12.0
+    p, rng, f = model.params, model.stream("open"), model.f
+    built = np.where(book.anchor[opening] >= 0, 1.0, p.first_phase_share)
+    full_capacity = book.amount[opening] * built * p.revenue_per_investment / 12.0
     new_firm = rng.random(opening.size) < p.project_new_firm_share
-    for j in np.flatnonzero(~new_firm):
+    named = book.anchor[opening] >= 0
+    if named.any():
+        open_anchor_projects(model, opening[named], full_capacity[named])
+        new_firm[named] = False
+    expanding = np.flatnonzero(~new_firm & ~named)
+    live = np.flatnonzero(f.alive & (f.capacity > 0)) if expanding.size else np.zeros(0, int)
+    by_segment = {s: live[f.segment[live] == s] for s in np.unique(book.segment[opening[expanding]])}
+    for j in expanding:
         proj = opening[j]
-        hosts = np.flatnonzero(f.alive & (f.segment == book.segment[proj]) & (f.capacity > 0))
+        hosts = by_segment[book.segment[proj]]
         if hosts.size == 0:
             new_firm[j] = True
             continue
         firm = rng.choice(hosts, p=f.capacity[hosts] / f.capacity[hosts].sum())
         f.ramping[firm] += full_capacity[j]
-        f.capital[firm] += book.amount[proj]
+        f.capital[firm] += book.amount[proj] * built[j]
         book.firm[proj] = firm
     if new_firm.any():
         plants = opening[new_firm]
         book.firm[plants] = open_plants(model, book.segment[plants], full_capacity[new_firm],
-                                        book.amount[plants])
+                                        book.amount[plants] * built[new_firm])
+    catch_up_ramp(model, opening)
+
+
+def catch_up_ramp(model: YichunModel, opening: np.ndarray) -> None:
+    """Plants that opened before the simulation began (in 2021) start part-way up their ramp."""
+    book, f = model.projects, model.f
+    late = opening[(book.done_month[opening] < model.t) & (book.firm[opening] >= 0)]
+    for proj in late:
+        firm = book.firm[proj]
+        elapsed = model.t - book.done_month[proj]
+        done = 1.0 - (1.0 - 1.0 / model.params.ramp_up_months) ** elapsed
+        f.capacity[firm] += done * f.ramping[firm]
+        f.ramping[firm] *= 1.0 - done
+        if f.born_month[firm] == model.t:
+            f.born_month[firm] = book.done_month[proj]
+
+
+def open_anchor_projects(model: YichunModel, projects: np.ndarray, full_capacity: np.ndarray) -> None:
+    """Open named plants as new firms (county, ore, certification from anchors.yaml); add named
+    expansions to their host anchor."""
+    book, f = model.projects, model.f
+    anchors = load_anchors()
+    for proj, cap in zip(projects, full_capacity, strict=True):
+        a = anchors[book.anchor[proj]]
+        if a.kind == "expansion":
+            host = model.anchor_firm(a.of)
+            if host is None:
+                continue
+            f.ramping[host] += cap
+            f.capital[host] += book.amount[proj]
+            book.firm[proj] = host
+            continue
+        (idx,) = open_plants(model, np.array([book.segment[proj]]), np.array([cap]),
+                             np.array([book.amount[proj]]), county=COUNTIES.index(a.county))
+        book.firm[proj] = idx
+        place_anchor_attributes(model.firms, np.array([idx]), np.array([book.anchor[proj]]),
+                                model.params)
+        model.link_suppliers_of(np.array([idx]), np.array([cap * 12.0]))
 
 
 def open_plants(model: YichunModel, segment: np.ndarray, full_capacity: np.ndarray,
-                investment: np.ndarray) -> np.ndarray:
+                investment: np.ndarray, county: int | None = None) -> np.ndarray:
     """New firms from attracted projects: they start empty and ramp up to full capacity."""
-    p, rng = model.params, model.rng
+    p, rng = model.params, model.stream("links")
     idx = model.add_firms(segment, np.full(segment.size, 1e-6))
     f = model.f
+    if county is not None:
+        f.county[idx] = county
+        model.refresh_scopes(idx)
     f.ramping[idx] = full_capacity
     f.capital[idx] = investment
     f.cash[idx] = 0.05 * investment
-    f.rd_intensity[idx] = f.rd_base[idx] = p.rd_intensity_2021
+    f.rd_intensity[idx] = f.rd_base[idx] = p.rd_intensity_2021 * np.maximum(
+        12.0 * full_capacity * p.initial_utilisation, 0.01) ** p.rd_size_elasticity
     # small new plants in a chain may become local suppliers of one of its large firms
     small = idx[(full_capacity * 12 < 5.0) & (rng.random(idx.size) < p.project_supplier_probability)]
+    large = np.flatnonzero(f.alive & (f.revenue_last_year >= 10.0)) if small.size else np.zeros(0, int)
     for firm in small:
-        big = np.flatnonzero(f.alive & (f.chain == f.chain[firm]) & (f.revenue_last_year >= 10.0))
+        big = large[f.chain[large] == f.chain[firm]]
         if f.chain[firm] >= 0 and big.size:
             f.supplier_of[firm] = rng.choice(big)
     return idx

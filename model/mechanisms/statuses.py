@@ -2,8 +2,9 @@
 
 - Chain leaders (链主), annex 9 of the plan: revenue >= 50 亿 (>= 10 亿 as the largest firm
   of a sub-chain segment), at least 5 local suppliers (3 in a sub-chain), R&D >= 3% of
-  revenue (2.5%), and margins in both of the last two years at or above the chain's
-  average; at most ``max_per_chain`` per chain, the largest first. Leaders get the
+  revenue (2.5%), and profitability in the last two years above the same industry's
+  average (近两年盈利能力超过同行业企业平均水平: the firm's segment); at most
+  ``max_per_chain`` per chain, the largest first. Leaders get the
   one-off award and, with land and energy priority, faster expansions.
 - Scale milestones: first year over 100 亿 or 50 亿 with growth at least the city's, price-
   driven firms excepted (the plan's 受价格因素影响大的除外: the lithium carbonate segment).
@@ -36,13 +37,15 @@ def leader_eligible(model: YichunModel) -> np.ndarray:
     f = model.f
     revenue = f.revenue_last_year
     suppliers = local_supplier_counts(model)
-    chain_margin = np.zeros(len(CHAINS))
-    for c in range(len(CHAINS)):
-        in_chain = f.alive & f.above_scale & (f.chain == c)
-        total = revenue[in_chain].sum()
-        chain_margin[c] = (f.margin_last_year[in_chain] * revenue[in_chain]).sum() / max(total, 1e-9)
-    above_average = (f.chain >= 0) & (f.margin_last_year >= chain_margin[f.chain]) & (
-        f.margin_two_years_ago >= chain_margin[f.chain])
+    counted = f.alive & f.above_scale
+    weight = np.bincount(f.segment, revenue * counted, minlength=model.n_segments)
+
+    def industry_margin(margin: np.ndarray) -> np.ndarray:
+        total = np.bincount(f.segment, margin * revenue * counted, minlength=model.n_segments)
+        return np.divide(total, weight, out=np.zeros_like(total), where=weight > 0)[f.segment]
+
+    above_average = (f.chain >= 0) & (f.margin_last_year >= industry_margin(f.margin_last_year)) & (
+        f.margin_two_years_ago >= industry_margin(f.margin_two_years_ago))
     full = (revenue >= 50.0) & (suppliers >= 5) & (f.rd_intensity >= 0.03)
     sub_segment = np.isin(f.segment, [SEGMENT_INDEX[s] for s in SUB_CHAIN_SEGMENTS])
     seg_max = np.zeros(model.n_segments)
