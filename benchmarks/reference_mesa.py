@@ -291,8 +291,13 @@ class ReferenceModel(mesa.Model):
         relative = np.divide(capacity, self.base_capacity, out=np.ones_like(capacity),
                              where=self.base_capacity > 0)
         theta = np.where(self.lithium, p.capacity_pull_lithium, p.capacity_pull_other)
+        weight = [f.capacity * f.alive for f in self.firms]
+        total = self.segment_sum(weight)
+        mean = self.segment_sum(w * f.productivity for w, f in zip(weight, self.firms, strict=True))
+        gain = np.divide(mean, total, out=np.ones(self.n_segments), where=total > 0) / self.base_productivity
         self.segment_demand = (self.base_demand * c.real_demand[t]
-                               * (relative / c.market[t]) ** theta)
+                               * (relative / c.market[t]) ** theta
+                               * gain ** (p.productivity_price_pass_through * p.price_elasticity))
         firms.do("set_demand")
         self.excess = self.segment_sum(max(f.demand - f.ceiling, 0.0) for f in self.firms)
         self.spare = self.segment_sum(max(f.ceiling - f.demand, 0.0) for f in self.firms)

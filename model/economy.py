@@ -40,7 +40,12 @@ class YichunModel(mesa.Model):
             scenario.spec.run.seed if seed is None else seed)
         super().__init__(rng=np.random.default_rng(seq))
         self._seed_sequence = seq
-        self._streams: dict[str, np.random.Generator] = {}
+        children = [np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, 0, k))
+                    for k in range(len(STREAMS))]
+        bits = [np.random.PCG64(child) for child in children]
+        self._streams = {name: (b, np.random.Generator(b)) for name, b in zip(STREAMS, bits, strict=True)}
+        self._stream_start = {name: b.state for name, b in zip(STREAMS, bits, strict=True)}
+        self._streams_fresh: set[str] = set()
         self._streams_month = -1
         self._technology: tuple[int, tuple[np.ndarray, np.ndarray]] = (-1, (np.ones(0), np.ones(0)))
         self.scenario = scenario
@@ -110,18 +115,20 @@ class YichunModel(mesa.Model):
     def stream(self, mechanism: str) -> np.random.Generator:
         """This month's random numbers for one mechanism, from its own SeedSequence child.
 
-        Each (month, mechanism) pair has its own stream, and draws over firms are made in row
-        order, so two scenarios run with the same seed see the same shocks for the same firms
-        (common random numbers): a policy change moves results only through its own channel.
+        Each (month, mechanism) pair has its own block of the mechanism's stream, and draws over
+        firms are made in row order, so two scenarios run with the same seed see the same shocks
+        for the same firms (common random numbers): a policy change moves results only through
+        its own channel.
         """
         if self._streams_month != self.t:
-            self._streams, self._streams_month = {}, self.t
-        rng = self._streams.get(mechanism)
-        if rng is None:
-            key = (*self._seed_sequence.spawn_key, 1 + self.t, STREAMS.index(mechanism))
-            rng = np.random.default_rng(
-                np.random.SeedSequence(self._seed_sequence.entropy, spawn_key=key))
-            self._streams[mechanism] = rng
+            self._streams_fresh, self._streams_month = set(STREAMS), self.t
+        bits, rng = self._streams[mechanism]
+        if mechanism in self._streams_fresh:
+            # month t's numbers start 2^40 x (t + 1) draws into the mechanism's own stream: the
+            # same position whatever other months or mechanisms drew (PCG64 jumps ahead cheaply)
+            bits.state = self._stream_start[mechanism]
+            bits.advance((self.t + 1) << 40)
+            self._streams_fresh.discard(mechanism)
         return rng
 
     # ------------------------------------------------------------------ Mesa agents

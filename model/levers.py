@@ -66,7 +66,7 @@ LEVERS: tuple[LeverChange, ...] = (
                 ("chain_leaders", "total", "2026"), -1, -1),
     LeverChange("no_leader_priority", "chain leaders without land and energy priority",
                 {"policy": {"chain_leaders": {"land_energy_priority": False}}},
-                ("capital_above_scale", "total", "2026"), -1, -1),
+                ("capacity_above_scale", "total", "2026"), -1, -1),
     LeverChange("awards_off", "milestone, gazelle and chain-leader awards switched off",
                 {"policy": {"instruments": {
                     "chain_leader_award": {"enabled": False},

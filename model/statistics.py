@@ -53,7 +53,7 @@ FIRM_FLOWS = ("revenue", "revenue_all_firms", "revenue_chain_published", "value_
               "carbonate_tonnes", "materials_tonnes", "battery_gwh")
 PROJECT_FLOWS = ("projects_signed", "projects_signed_over_1yi", "projects_signed_over_50yi")
 FIRM_STOCKS = ("above_scale_firms", "firms_alive", "chain_leaders", "high_tech_firms",
-               "digital_capital", "capital_above_scale")
+               "digital_capital", "capital_above_scale", "capacity_above_scale")
 PROJECT_STOCKS = ("projects_building", "projects_producing", "projects_dropped")
 FLOWS = FIRM_FLOWS + PROJECT_FLOWS
 STOCKS = FIRM_STOCKS + PROJECT_STOCKS
@@ -168,6 +168,7 @@ class Recorder:
             revenue_double_counted=rev * f.alive * f.extra_memberships,
             above_scale_firms=above.astype(float), firms_alive=f.alive.astype(float),
             digital_capital=f.capital * f.digital * above, capital_above_scale=f.capital * above,
+            capacity_above_scale=12.0 * f.capacity * above,
             **{name: rev * per[f.segment] * f.alive for name, per in self.units.items()},
         )
         for k in SIZE_THRESHOLDS:
@@ -209,6 +210,7 @@ class Recorder:
             "above_scale_firms": above.astype(float), "firms_alive": f.alive.astype(float),
             "chain_leaders": f.chain_leader.astype(float),
             "digital_capital": f.capital * f.digital * above, "capital_above_scale": f.capital * above,
+            "capacity_above_scale": 12.0 * f.capacity * above,
             **{name: f.volume * per[f.segment] * f.alive for name, per in self.units.items()},
         }
 

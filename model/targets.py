@@ -28,7 +28,7 @@ from model.yamlio import load_yaml_with_lines, validated
 TARGETS_FILE = SCENARIO_DIR / "targets" / "plan_2026.yaml"
 COLUMNS = ("target", "description", "scope", "statistic", "target_value", "probability",
            "probability_low", "probability_high", "median_2026", "p10_2026", "p90_2026",
-           "median_gap_pct", "replications")
+           "median_gap_pct", "replications", "evidence")
 
 
 class Target(BaseModel):
@@ -43,6 +43,7 @@ class Target(BaseModel):
     year: int = 2026
     from_year: int | None = None
     derived: str | None = None
+    evidence: Literal["data", "prior"] = "data"  # prior: no published base level behind it
 
     @model_validator(mode="after")
     def _known(self) -> Target:
@@ -133,7 +134,7 @@ def evaluate(targets: TargetsFile, yearly: np.ndarray) -> list[dict[str, Any]]:
             "target_value": target.threshold, "probability": k / n,
             "probability_low": low, "probability_high": high, "median_2026": median,
             "p10_2026": float(p10), "p90_2026": float(p90), "median_gap_pct": gap,
-            "replications": n,
+            "replications": n, "evidence": target.evidence,
         })
     return rows
 
@@ -150,9 +151,14 @@ def targets_markdown(rows: list[dict[str, Any]], targets: TargetsFile) -> str:
     lines = ["| target | 2026 target | P(met) | 95% interval | median 2026 | 10–90% |",
              "| --- | ---: | ---: | --- | ---: | --- |"]
     for r in rows:
-        lines.append(f"| {r['description']} | {r['target_value']:g} | {r['probability']:.2f} | "
+        mark = " †" if r.get("evidence") == "prior" else ""
+        lines.append(f"| {r['description']}{mark} | {r['target_value']:g} | {r['probability']:.2f} | "
                      f"{r['probability_low']:.2f}–{r['probability_high']:.2f} | "
                      f"{r['median_2026']:.4g} | {r['p10_2026']:.4g}–{r['p90_2026']:.4g} |")
+    if any(r.get("evidence") == "prior" for r in rows):
+        lines += ["", "† decided by the prior, not by data: no publication gives this chain's base "
+                  "level, so its 2021 revenue is a parameter with a wide prior that no observation "
+                  "moves (model/defaults.yaml `revenue_2021`)."]
     lines += ["", "Targets the model cannot represent:", ""]
     lines += [f"- `{n.facts_key}`: {n.reason}" for n in targets.not_represented]
     return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ from model.compare import probability_difference
 from model.runner import YEARLY_STATS
 from model.statistics import YEARS
 from model.structure import SCOPES
-from model.targets import evaluate, facts_value, load_targets, wilson_interval
+from model.targets import evaluate, facts_value, load_targets, targets_markdown, wilson_interval
 from tests.conftest import BASELINE, write
 
 
@@ -86,3 +86,14 @@ def test_compare_writes_table_and_fan_charts(tmp_path):
     assert (tmp_path / "cmp" / "figures" / "fan_chain_revenue.png").stat().st_size > 10_000
     assert "Δ nopolicy" in (tmp_path / "cmp" / "comparison.md").read_text()
     assert main(["compare", str(tmp_path / "nothing")]) == 2
+
+
+def test_chain_targets_without_a_published_base_are_flagged_as_prior_decided():
+    """No publication gives the non-lithium chains' 2021 revenue, so their targets' probabilities
+    rest on a prior: every such row says so, lithium's (with published bases) does not."""
+    targets = load_targets()
+    rows = {r["target"]: r for r in evaluate(targets, synthetic_yearly(np.ones(10), "revenue", "total"))}
+    assert rows["lithium_revenue"]["evidence"] == "data"
+    for chain in ("circular", "building", "electronics", "equipment", "textile"):
+        assert rows[f"{chain}_revenue"]["evidence"] == "prior", chain
+    assert "†" in targets_markdown(list(rows.values()), targets)

@@ -2,7 +2,9 @@
 
 Segment demand is the market's trend (China's market for lithium, ``exogenous``) with
 Yichun's share of it moving with Yichun's own capacity: demand = base x market^(1-θ) x
-(capacity / capacity_2021)^θ, with θ = ``capacity_pull_*``. So a new plant's orders come
+(capacity / capacity_2021)^θ, with θ = ``capacity_pull_*``, and with its relative price
+(productivity gains passed on to buyers win customers from other regions, elasticity
+``price_elasticity``). So a new plant's orders come
 through its group's contracts in proportion to what it adds, an elasticity that
 calibration estimates rather than a fixed captive share.
 
@@ -62,14 +64,17 @@ def spill_over(model: YichunModel, demand: np.ndarray, ceiling: np.ndarray) -> n
 
 
 def segment_demand(model: YichunModel) -> np.ndarray:
-    """Real demand met by each segment this month: the market, pulled by Yichun's capacity."""
+    """Real demand met by each segment this month: the market, pulled by Yichun's capacity and
+    by its prices relative to competitors elsewhere (lowered by its productivity gains)."""
     f, p, c, t = model.f, model.params, model.conditions, model.t
     capacity = np.bincount(f.segment, f.capacity * f.alive, minlength=model.n_segments)
     relative = np.divide(capacity, model.base_capacity, out=np.ones_like(capacity),
                          where=model.base_capacity > 0)
     theta = np.where(_LITHIUM, p.capacity_pull_lithium, p.capacity_pull_other)
     pull = (relative / c.market[t]) ** theta
-    return model.base_demand * c.real_demand[t] * pull
+    gain, _ = model.technology()
+    relative_price = gain ** (-p.productivity_price_pass_through)
+    return model.base_demand * c.real_demand[t] * pull * relative_price ** (-p.price_elasticity)
 
 
 def allocate_demand(model: YichunModel) -> None:
