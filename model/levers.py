@@ -60,7 +60,9 @@ LEVERS: tuple[LeverChange, ...] = (
                 ("above_scale_firms", "total", "2026"), +1, +1),
     LeverChange("rd_super_deduction", "R&D extra deduction 100% → 200%",
                 _instrument("rd_super_deduction", extra_deduction_rate=2.0),
-                ("rd_to_revenue_pct", "total", "2026"), +1, +1),
+                # R&D raises productivity, which competition passes on in lower prices: real
+                # output rises, nominal revenue only if demand is price-elastic enough
+                ("rd_to_revenue_pct", "total", "2026"), +1, 0),
     LeverChange("no_chain_leaders", "no chain-leader recognition (cap 0 per chain)",
                 {"policy": {"chain_leaders": {"max_per_chain": 0}}},
                 ("chain_leaders", "total", "2026"), -1, -1),
@@ -146,7 +148,8 @@ def lever_effects(scenario: ResolvedScenario, replications: int, seed: int, work
         row["expected_revenue"] = lever.expected_revenue
         row["own_as_expected"] = bool(np.sign(row["d_own"]) == lever.expected
                                       and abs(row["d_own"]) > 2 * row["se_own"])
-        row["revenue_as_expected"] = bool(np.sign(row["d_revenue_2026"]) == lever.expected_revenue)
+        row["revenue_as_expected"] = bool(lever.expected_revenue == 0 or np.sign(
+            row["d_revenue_2026"]) == lever.expected_revenue)
         row["inert"] = bool(all(abs(row[f"d_{k}"]) <= 2 * row[f"se_{k}"] or row[f"d_{k}"] == 0
                                 for k in ("revenue_2026", "va_growth_pp", "own")))
         rows.append(row)
@@ -170,16 +173,20 @@ def write_lever_table(rows: list[dict[str, Any]], folder: Path, replications: in
         f"Each lever changed alone against the baseline on the same {replications} replications "
         f"(root seed {seed}, the same posterior draw in both runs). Δ = lever − baseline, mean ± "
         "standard error over replications. 'as expected' needs the expected sign and |Δ| > 2 se "
-        "for the lever's own outcome; 'inert' means no outcome moved beyond 2 se.", "",
+        "for the lever's own outcome; 'revenue sign' compares the sign of Δ revenue with the "
+        "expected one (± where economics gives none); 'inert' means no outcome moved beyond 2 se.",
+        "",
         f"Command: `{command}`", "",
         "| lever | change | Δ 2026 revenue, 亿 (expected) | Δ real VA growth 2023-26, pp | "
-        "own outcome | Δ own (expected) | as expected | inert |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "own outcome | Δ own (expected) | own as expected | revenue sign | inert |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         lines.append(
             f"| {r['lever']} | {r['change']} | {r['d_revenue_2026']:+.2f} ± {r['se_revenue_2026']:.2f} "
             f"({_sign(r['expected_revenue'])}) | {r['d_va_growth_pp']:+.3f} ± {r['se_va_growth_pp']:.3f} | "
             f"{r['own_outcome']} | {r['d_own']:+.4g} ± {r['se_own']:.2g} ({_sign(r['expected_own'])}) | "
-            f"{'yes' if r['own_as_expected'] else 'NO'} | {'YES' if r['inert'] else 'no'} |")
+            f"{'yes' if r['own_as_expected'] else 'NO'} | "
+            f"{'±' if r['expected_revenue'] == 0 else ('yes' if r['revenue_as_expected'] else 'NO')} | "
+            f"{'YES' if r['inert'] else 'no'} |")
     write_text_atomic(folder / "levers.md", "\n".join(lines) + "\n")

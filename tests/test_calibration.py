@@ -41,7 +41,7 @@ BAD = {
                             "produces years"),
     "month before 2022": ('period: {month: "2022-09"}', 'period: {month: "2021-09"}',
                           "outside the months"),
-    "negative uncertainty": ("sd: 1.0\n", "sd: -1.0\n", "cannot be negative"),
+    "negative uncertainty": ("sd: 1.5\n", "sd: -1.5\n", "cannot be negative"),
 }
 
 
