@@ -6,6 +6,7 @@ import mesa
 import numpy as np
 
 from model.agents import Enterprise
+from model.anchors import load_anchors
 from model.exogenous import build_conditions
 from model.government import Government
 from model.mechanisms.projects import ProjectBook, seed_anchor_projects, seed_pipeline
@@ -39,7 +40,6 @@ class YichunModel(mesa.Model):
         seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(
             scenario.spec.run.seed if seed is None else seed)
         super().__init__(rng=np.random.default_rng(seq))
-        self._seed_sequence = seq
         children = [np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, 0, k))
                     for k in range(len(STREAMS))]
         bits = [np.random.PCG64(child) for child in children]
@@ -168,8 +168,6 @@ class YichunModel(mesa.Model):
 
     def anchor_firm(self, anchor_id: str) -> int | None:
         """Row of the live firm that is the named anchor, or None (not open, closed or absent)."""
-        from model.anchors import load_anchors
-
         numbers = [k for k, a in enumerate(load_anchors()) if a.id == anchor_id]
         rows = np.flatnonzero((self.f.anchor == numbers[0]) & self.f.alive) if numbers else []
         return int(rows[0]) if len(rows) else None

@@ -23,7 +23,7 @@ import numpy as np
 from model.facts import load_facts
 from model.parameters import Parameters
 from model.scenario import N_MONTHS, START_YEAR, ResolvedScenario, month_index
-from model.structure import LITHIUM_SEGMENTS, SEGMENT_IDS, SEGMENT_INDEX, SEGMENTS
+from model.structure import IS_LITHIUM, LITHIUM_SEGMENTS, SEGMENT_IDS, SEGMENT_INDEX, SEGMENTS
 
 #: mid-points of the months January 2021 .. December 2026
 _MONTHS_FROM_2021 = [dt.date(2021 + m // 12, m % 12 + 1, 15) for m in range(12 + N_MONTHS)]
@@ -113,7 +113,7 @@ def build_conditions(scenario: ResolvedScenario, params: Parameters,
     # level at mid-2021 is 1; January 2022 is 6.5 months later
     log_level = np.cumsum(monthly_growth, axis=0) + 5.5 * monthly_growth[0]
     level = np.exp(log_level)
-    non_lithium = np.array([s.lithium_stage is None for s in SEGMENTS])
+    non_lithium = ~np.array(IS_LITHIUM)
     level[:, non_lithium] *= 1.0 + params.nonlithium_demand_shock_2022
     market = level.copy()
     season = np.ones(12)

@@ -107,12 +107,12 @@ def _outcomes(yearly: np.ndarray, lever: LeverChange | None) -> tuple[float, flo
             outcome(yearly, "value_added_real_growth_pct", "total", "mean_growth"), own)
 
 
-def _pair(args: tuple[ResolvedScenario, int, int, list[dict[str, Any]] | None, int]) -> np.ndarray:
+def _pair(args: tuple[ResolvedScenario, int, int, list[dict[str, Any]] | None]) -> np.ndarray:
     """(levers + 1) x 3 outcomes of replication `index`: the baseline row first, then each
     lever's own outcomes (the baseline's own outcome per lever in column 2 of row 0 is not used)."""
     from model.runner import run_replication
 
-    scenario, seed, index, draws, _ = args
+    scenario, seed, index, draws = args
     base = run_replication(scenario, seed, index, draws).yearly
     rows = [[*_outcomes(base, None)]]
     for lever in LEVERS:
@@ -127,7 +127,7 @@ def lever_effects(scenario: ResolvedScenario, replications: int, seed: int, work
                   draws: list[dict[str, Any]] | None = None,
                   progress: Callable[[Any, int], Any] | None = None) -> list[dict[str, Any]]:
     """Paired differences per lever: mean, standard error and whether the sign is as expected."""
-    tasks = [(scenario, seed, i, draws, 0) for i in range(replications)]
+    tasks = [(scenario, seed, i, draws) for i in range(replications)]
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
             results = list(pool.map(_pair, tasks))

@@ -32,6 +32,7 @@ from model.structure import (
     CHAINS,
     COUNTIES,
     EMERGING_CHAINS,
+    IS_LITHIUM,
     LITHIUM_MID_DOWN,
     SEGMENT_CHAIN_INDEX,
     SEGMENT_IDS,
@@ -68,14 +69,13 @@ def segment_revenue_2021(params: Parameters) -> np.ndarray:
     return rev
 
 
-_LITHIUM_SEGMENT = np.array([chain == CHAINS.index("lithium") for chain in SEGMENT_CHAIN_INDEX])
 _MID_DOWN = np.isin(np.arange(len(SEGMENT_IDS)), LITHIUM_MID_DOWN)
 
 
 def start_utilisation(params: Parameters) -> np.ndarray:
     """Output over capacity at the end of 2021, by segment (lithium was still ramping new lines)."""
     return params.derived("start_utilisation", lambda: np.where(
-        _LITHIUM_SEGMENT, params.initial_utilisation_lithium, params.initial_utilisation))
+        np.array(IS_LITHIUM), params.initial_utilisation_lithium, params.initial_utilisation))
 
 
 def labour_cost_shares(params: Parameters) -> np.ndarray:
@@ -292,7 +292,7 @@ def initialise_firms(firms: FirmState, idx: np.ndarray, segment: np.ndarray, rev
     firms.supplier_of[idx] = -1
 
 
-def competitiveness_of(firms: FirmState, idx: np.ndarray, params: Parameters) -> np.ndarray:
+def competitiveness_of(firms: FirmState, idx: np.ndarray | slice, params: Parameters) -> np.ndarray:
     """Productivity, R&D quality and digital level combined (as demand allocation weighs them)."""
     return (firms.productivity[idx] * firms.quality[idx] ** params.quality_weight
             * (1.0 + params.digital_weight * firms.digital[idx]))

@@ -55,6 +55,8 @@ SEGMENT_CHAIN_INDEX: tuple[int, ...] = tuple(
     CHAINS.index(s.chain) if s.chain else -1 for s in SEGMENTS
 )
 LITHIUM_SEGMENTS: tuple[int, ...] = tuple(i for i, s in enumerate(SEGMENTS) if s.lithium_stage)
+#: per segment, whether it is one of the lithium chain's (index an array with it)
+IS_LITHIUM: tuple[bool, ...] = tuple(s.lithium_stage is not None for s in SEGMENTS)
 LITHIUM_MID_DOWN: tuple[int, ...] = tuple(
     i for i, s in enumerate(SEGMENTS) if s.lithium_stage in ("mid", "down")
 )

@@ -107,6 +107,24 @@ ANCHOR_CASES = [
 ]
 
 
+def run_with_data_file(tmp_path, monkeypatch, capsys, attribute, loader, text):
+    """`run` with one of the model's data files (paths.<attribute>) replaced by `text`:
+    (exit code, stderr, the bad file, the run folder)."""
+    from model import paths
+
+    bad = tmp_path / "data.yaml"
+    bad.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(paths, attribute, bad)
+    loader.cache_clear()
+    out = tmp_path / "run"
+    try:
+        code = main(["run", str(BASELINE), "--replications", "1", "--out", str(out),
+                     "--posterior", "none", "--quiet"])
+    finally:
+        loader.cache_clear()
+    return code, capsys.readouterr().err.strip(), bad, out
+
+
 @pytest.mark.parametrize("old,new,key", ANCHOR_CASES)
 def test_malformed_anchor_entry_is_one_line_exit_2(tmp_path, monkeypatch, capsys, old, new, key):
     """A bad anchor entry names the file, the entry and the key; nothing is written."""
@@ -117,17 +135,9 @@ def test_malformed_anchor_entry_is_one_line_exit_2(tmp_path, monkeypatch, capsys
     entry_end = text.index("  - id: gotion_phase2")
     entry = text[start:entry_end]
     assert old in entry
-    bad = tmp_path / "anchors.yaml"
-    bad.write_text(text[:start] + entry.replace(old, new, 1) + text[entry_end:], encoding="utf-8")
-    monkeypatch.setattr(paths, "ANCHORS_FILE", bad)
-    anchors.load_anchors.cache_clear()
-    out = tmp_path / "run"
-    try:
-        code = main(["run", str(BASELINE), "--replications", "1", "--out", str(out),
-                     "--posterior", "none", "--quiet"])
-    finally:
-        anchors.load_anchors.cache_clear()
-    err = capsys.readouterr().err.strip()
+    code, err, bad, out = run_with_data_file(
+        tmp_path, monkeypatch, capsys, "ANCHORS_FILE", anchors.load_anchors,
+        text[:start] + entry.replace(old, new, 1) + text[entry_end:])
     assert code == 2
     assert len(err.splitlines()) == 1
     assert str(bad) in err and "gotion_cells" in err and key in err
@@ -140,17 +150,9 @@ def test_malformed_national_context_is_one_line_exit_2(tmp_path, monkeypatch, ca
     text = paths.FACTS_FILE.read_text(encoding="utf-8")
     old = "2023: {value: 940, growth_pct: 25"
     assert old in text
-    bad = tmp_path / "facts.yaml"
-    bad.write_text(text.replace(old, "2023: {value: -940, growth_pct: 25"), encoding="utf-8")
-    monkeypatch.setattr(paths, "FACTS_FILE", bad)
-    facts.load_facts.cache_clear()
-    out = tmp_path / "run"
-    try:
-        code = main(["run", str(BASELINE), "--replications", "1", "--out", str(out),
-                     "--posterior", "none", "--quiet"])
-    finally:
-        facts.load_facts.cache_clear()
-    err = capsys.readouterr().err.strip()
+    code, err, bad, out = run_with_data_file(
+        tmp_path, monkeypatch, capsys, "FACTS_FILE", facts.load_facts,
+        text.replace(old, "2023: {value: -940, growth_pct: 25"))
     assert code == 2 and len(err.splitlines()) == 1
     assert str(bad) in err and "national_context.lithium_battery_output_gwh" in err and "value" in err
     assert not out.exists()

@@ -26,18 +26,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.structure import SEGMENTS
+from model.population import competitiveness_of
+from model.structure import IS_LITHIUM
 
 if TYPE_CHECKING:
     from model.economy import YichunModel
 
-_LITHIUM = np.array([s.lithium_stage is not None for s in SEGMENTS])
-
-
-def competitiveness(model: YichunModel, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
-    f, p = model.firms, model.params
-    productivity, quality, digital = f.productivity[rows], f.quality[rows], f.digital[rows]
-    return productivity * quality ** p.quality_weight * (1.0 + p.digital_weight * digital)
+_LITHIUM = np.array(IS_LITHIUM)
 
 
 def drift_appeal(model: YichunModel) -> None:
@@ -84,7 +79,7 @@ def allocate_demand(model: YichunModel) -> None:
     usable = f.capacity * model.conditions.capacity_factor[t, f.segment] * f.alive
     # a firm's size already reflects its competitiveness when it was created: shares move with
     # what it gains (or loses) since, so the starting population is in its own steady state
-    gain = competitiveness(model, slice(0, f.n)) / f.competitiveness_base
+    gain = competitiveness_of(model.firms, slice(0, f.n), p) / f.competitiveness_base
     pull = usable * gain ** p.competitiveness_elasticity * f.appeal
     pull_total = np.bincount(f.segment, pull, minlength=n_seg)
     target = pull / np.where(pull_total > 0, pull_total, 1.0)[f.segment]

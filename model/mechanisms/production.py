@@ -62,14 +62,8 @@ def open_month(model: YichunModel) -> None:
 
 def competitive_price(model: YichunModel) -> np.ndarray:
     """Segment price indices, lowered by the segment's productivity gains since 2021."""
-    f, p, c, t = model.f, model.params, model.conditions, model.t
-    weight = f.capacity * f.alive
-    total = np.bincount(f.segment, weight, minlength=model.n_segments)
-    mean_productivity = np.divide(np.bincount(f.segment, weight * f.productivity,
-                                              minlength=model.n_segments),
-                                  total, out=np.ones(model.n_segments), where=total > 0)
-    gain = mean_productivity / model.base_productivity
-    return c.price[t] * gain ** (-p.productivity_price_pass_through)
+    gain, _ = model.technology()
+    return model.conditions.price[model.t] * gain ** (-model.params.productivity_price_pass_through)
 
 
 def run_rate(price: np.ndarray, cash_cost: np.ndarray, band: float) -> np.ndarray:
