@@ -24,6 +24,7 @@ def time_runs(scenario: ResolvedScenario, repeats: int) -> tuple[list[float], li
         model = YichunModel(scenario, seed=i + 1).run()
         seconds.append(time.perf_counter() - start)
         firms.append(model.firms.n)
+        model.release()
     return seconds, firms
 
 

@@ -171,30 +171,169 @@ def load_calibration(args: argparse.Namespace):
     return Calibration(calib.config.model_copy(update=update), calib.base) if update else calib
 
 
+def posterior_folder(args: argparse.Namespace, calib) -> Path:
+    if getattr(args, "out", None):
+        return Path(args.out)
+    return PROJECT_ROOT / "calibration" / "posterior" / calib.config.name
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from model.calibration.abc import run_calibration
-    from model.calibration.fit import write_fit_report
 
+    start = time.perf_counter()
     calib = load_calibration(args)
-    out = Path(args.out) if args.out else PROJECT_ROOT / "calibration" / "posterior" / calib.config.name
+    out = posterior_folder(args, calib)
     manifest = run_calibration(calib, out, progress=not args.quiet, executor=args.executor,
                                scheduler=args.scheduler)
-    print(f"calibration '{calib.config.name}': {manifest['total_simulations']} simulations, "
-          f"{len(manifest['generations'])} generations -> {out}")
+    print(f"calibration '{calib.config.name}': {manifest['total_simulations']} simulations "
+          f"({manifest['rows_reused']} reused), {manifest['accepted']} accepted, "
+          f"{manifest['wall_seconds_this_session'] / 60:.1f} min -> {out}")
+    write_forecasts(calib, out, args)
+    if args.truths:
+        run_recovery(calib, out, args)
     if not args.no_fit:
-        fit = write_fit_report(calib, out, replications=args.fit_replications)
-        print(f"fit report: {out / 'fit.md'} ({fit} observations)")
+        write_fit(calib, out, args)
+    print(f"total {(time.perf_counter() - start) / 60:.1f} min")
     return 0
 
 
-def cmd_recovery(args: argparse.Namespace) -> int:
+def write_forecasts(calib, out: Path, args: argparse.Namespace) -> None:
+    from model.calibration.abc import load_table
+    from model.calibration.forecast import forecast_markdown, rolling_origin
+    from model.yamlio import write_json_atomic, write_text_atomic
+
+    if not calib.config.origins:
+        return
+    result = rolling_origin(calib, load_table(calib, out))
+    command = f"yichun-abm calibrate {args.config}"
+    write_json_atomic(out / "forecasts.json", result)
+    write_text_atomic(out / "forecasts.md", forecast_markdown(result, command))
+    print(f"rolling-origin forecasts: {len(result['rows'])} -> {out / 'forecasts.md'}")
+
+
+def run_recovery(calib, out: Path, args: argparse.Namespace) -> None:
+    from model.calibration.abc import load_table
     from model.calibration.recovery import recovery_check
 
+    start = time.perf_counter()
+    result = recovery_check(calib, load_table(calib, out), args.truths, out,
+                            executor=getattr(args, "executor", "processes"),
+                            scheduler=getattr(args, "scheduler", None))
+    print(f"synthetic recovery over {result['truths_feasible']} truths: "
+          f"{result['overall_coverage_90']:.3f} of true values inside their 90% intervals "
+          f"({time.perf_counter() - start:.0f} s) -> {out / 'recovery.md'}")
+
+
+def write_fit(calib, out: Path, args: argparse.Namespace) -> None:
+    from model.calibration.fit import write_fit_report
+
+    fit = write_fit_report(calib, out, replications=args.fit_replications)
+    print(f"fit report: {out / 'fit.md'} ({fit} observations)")
+
+
+def cmd_recovery(args: argparse.Namespace) -> int:
     calib = load_calibration(args)
-    out = Path(args.out)
-    result = recovery_check(calib, args.truths, out, progress=not args.quiet)
-    print(f"synthetic recovery over {args.truths} truths: {result['overall_coverage_90']:.2f} of "
-          f"true values inside their 90% intervals -> {out / 'recovery.md'}")
+    out = posterior_folder(args, calib)
+    run_recovery(calib, out, args)
+    if not args.no_fit:
+        write_fit(calib, out, args)
+    return 0
+
+
+def load_explore_inputs(args: argparse.Namespace):
+    """Scenario, space (restricted to --levers), posterior draws and seed of an exploration."""
+    from model.analysis.space import SPACE_FILE, Space, load_space
+    from model.calibration.abc import load_draws
+    from model.scenario import load_scenario
+
+    check_data_files()
+    space_file = Path(args.space) if args.space else SPACE_FILE
+    space = load_space(space_file)
+    if getattr(args, "levers", None):
+        chosen = [space.dimension(name, space_file) for name in args.levers]
+        space = Space(levers=[d for d in chosen if d in space.levers],
+                      uncertainties=[d for d in chosen if d in space.uncertainties])
+    scenario = load_scenario(args.scenario)
+    posterior = resolve_posterior(scenario, args.posterior)
+    draws = load_draws(posterior) if posterior else None
+    seed = scenario.spec.run.seed if args.seed is None else args.seed
+    return scenario, space, draws, seed
+
+
+def check_targets(names: list[str]) -> None:
+    from model.targets import TARGETS_FILE, load_targets
+
+    known = [t.id for t in load_targets().targets]
+    for name in names:
+        if name not in known:
+            raise InputError(TARGETS_FILE, name, f"no such target; known: {known}")
+
+
+DISCOVERY_TARGETS = ("revenue_cagr_2023_2026", "lithium_revenue", "circular_revenue",
+                     "building_revenue", "electronics_revenue", "equipment_revenue",
+                     "biomed_core_revenue", "food_core_revenue", "textile_revenue")
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    from model.analysis.discovery import box_markdown, cart_rules, discover, plot_box
+    from model.analysis.explore import explore
+    from model.targets import load_targets
+    from model.yamlio import write_text_atomic
+
+    scenario, space, draws, seed = load_explore_inputs(args)
+    check_targets(args.targets or [])
+    out = Path(args.out) if args.out else RESULTS_DIR / f"explore_{scenario.name}"
+    start = time.perf_counter()
+    table = explore(scenario, space, args.samples, args.replications, out, seed, draws,
+                    args.workers, args.executor, args.scheduler, _progress(not args.quiet))
+    seconds = time.perf_counter() - start
+    inputs = [d.name for d in space.dimensions]
+    described = {t.id: t.description for t in load_targets().targets}
+    md = [f"# Scenario discovery: {scenario.name}", "",
+          f"{args.samples} Latin-hypercube points × {args.replications} replications (common "
+          f"random numbers, posterior draws) = {len(table)} runs over {len(inputs)} levers and "
+          f"uncertainties (scenarios/explore/space.yaml), in {seconds / 60:.1f} min on "
+          f"{args.workers} worker(s). PRIM boxes (EMA workbench) at density ≥ 0.8 where one "
+          "exists, with a CART tree as the check.", ""]
+    for target in args.targets or DISCOVERY_TARGETS:
+        met = table[f"met_{target}"].mean()
+        outcome = "met" if met < 0.5 else "missed"  # describe the rarer outcome
+        box = discover(table, inputs, target, outcome)
+        md += box_markdown(box, target, described[target])
+        if box is not None:
+            plot_box(table, box, out / "figures" / f"prim_{target}.png")
+            md += [f"![PRIM box](figures/prim_{target}.png)", "", "CART check:", "", "```",
+                   cart_rules(table, inputs, target).rstrip(), "```", ""]
+    write_text_atomic(out / "discovery.md", "\n".join(md))
+    print(f"exploration of {scenario.name}: {len(table)} runs in {seconds:.0f} s -> "
+          f"{out / 'experiments.parquet'}, {out / 'discovery.md'}")
+    return 0
+
+
+def cmd_what_it_takes(args: argparse.Namespace) -> int:
+    from model.analysis.explore import explore
+    from model.analysis.space import Space
+    from model.analysis.what_it_takes import cheapest, frontier, package_markdown, plot_frontier
+
+    check_targets(args.targets)
+    scenario, space, draws, seed = load_explore_inputs(args)
+    space = Space(levers=space.levers)
+    out = Path(args.out) if args.out else RESULTS_DIR / f"what_it_takes_{scenario.name}"
+    table = explore(scenario, space, args.samples, args.replications, out / "levers_design", seed,
+                    draws, args.workers, progress=_progress(not args.quiet))
+    packages, frontiers = [], {}
+    for target in args.targets:
+        frontiers[target] = frontier(table, space, target, seed)
+        for bar in (0.5, 0.8):
+            packages.append(cheapest(table, space, target, bar, scenario, seed, draws,
+                                     args.confirm, args.workers))
+            p = packages[-1]
+            print(f"{target} P>={bar}: {'reached' if p.reached else 'out of reach'}; "
+                  f"{p.public_money:.1f} 亿 over 2023-2026, confirmed P = {p.confirmed:.2f} "
+                  f"[{p.low:.2f}, {p.high:.2f}] ({p.replications} replications)")
+    plot_frontier(frontiers, out / "figures" / "frontier.png")
+    package_markdown(packages, scenario, space, out)
+    print(f"-> {out / 'what_it_takes.md'}")
     return 0
 
 
@@ -284,7 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", help="report folder (default results/report_<names>)")
     rep.set_defaults(func=cmd_report)
 
-    cal = sub.add_parser("calibrate", help="estimate parameters (ABC-SMC) and write a posterior")
+    cal = sub.add_parser("calibrate", help="estimate parameters (regression-adjusted ABC over a "
+                         "reference table) and write a posterior, forecasts and fit report")
     cal.add_argument("config", help="calibration config YAML (e.g. calibration/default.yaml)")
     cal.add_argument("--out", help="posterior folder (default calibration/posterior/<name>)")
     cal.add_argument("--workers", type=int, help="worker processes (default: the config's)")
@@ -295,16 +435,52 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--fit-replications", type=int, default=100,
                      help="posterior-predictive replications for the fit report")
     cal.add_argument("--no-fit", action="store_true", help="skip the fit report")
+    cal.add_argument("--truths", type=int, default=0,
+                     help="also run the synthetic recovery over this many prior truths")
     cal.add_argument("--quiet", action="store_true")
     cal.set_defaults(func=cmd_calibrate)
 
-    rec = sub.add_parser("recovery", help="synthetic recovery check of a calibration config")
+    rec = sub.add_parser("recovery", help="synthetic recovery and simulation-based calibration "
+                         "of a calibration, from its reference table")
     rec.add_argument("config")
-    rec.add_argument("--truths", type=int, default=5)
-    rec.add_argument("--out", required=True)
+    rec.add_argument("--out", help="posterior folder (default calibration/posterior/<name>)")
+    rec.add_argument("--truths", type=int, default=100)
     rec.add_argument("--workers", type=int)
+    rec.add_argument("--executor", choices=("processes", "dask"), default="processes")
+    rec.add_argument("--scheduler", help="Dask scheduler address (default: a LocalCluster)")
+    rec.add_argument("--fit-replications", type=int, default=100)
+    rec.add_argument("--no-fit", action="store_true", help="do not refresh fit.md")
     rec.add_argument("--quiet", action="store_true")
     rec.set_defaults(func=cmd_recovery)
+
+    def exploration_args(p: argparse.ArgumentParser, samples: int, replications: int) -> None:
+        p.add_argument("--scenario", default=str(PROJECT_ROOT / "scenarios" / "baseline.yaml"))
+        p.add_argument("--space", help="levers and uncertainties (default scenarios/explore/space.yaml)")
+        p.add_argument("--samples", type=int, default=samples, help="design points")
+        p.add_argument("--replications", type=int, default=replications,
+                       help="replications per design point (common random numbers)")
+        p.add_argument("--seed", type=int, help="root seed (default: the scenario's run.seed)")
+        p.add_argument("--posterior", help="posterior folder or name ('none' for the defaults)")
+        p.add_argument("--workers", type=int, default=1)
+        p.add_argument("--out", help="output folder")
+        p.add_argument("--quiet", action="store_true")
+
+    exp = sub.add_parser("explore", help="Latin-hypercube experiments over levers and "
+                         "uncertainties, and PRIM scenario discovery for the targets")
+    exploration_args(exp, 500, 4)
+    exp.add_argument("--targets", nargs="*", help="targets to discover boxes for")
+    exp.add_argument("--levers", nargs="*", help="explore only these levers and uncertainties")
+    exp.add_argument("--executor", choices=("processes", "dask"), default="processes")
+    exp.add_argument("--scheduler", help="Dask scheduler address (default: a LocalCluster)")
+    exp.set_defaults(func=cmd_explore)
+
+    wit = sub.add_parser("what-it-takes", help="the cheapest lever package reaching each target "
+                         "with P >= 0.5 and P >= 0.8, confirmed by a fresh ensemble")
+    wit.add_argument("targets", nargs="+", help="target ids (scenarios/targets/plan_2026.yaml)")
+    exploration_args(wit, 200, 4)
+    wit.add_argument("--levers", nargs="*", help="levers that may move (default: all)")
+    wit.add_argument("--confirm", type=int, default=200, help="replications of each confirmation")
+    wit.set_defaults(func=cmd_what_it_takes)
 
     lev = sub.add_parser("levers", help="lever-effects table: each lever alone against the "
                          "scenario, paired on common random numbers")

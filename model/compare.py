@@ -1,9 +1,12 @@
 """Compare run folders: target probabilities and key 2026 values side by side, with fan charts.
 
-A difference from the first run is flagged when it exceeds its Monte-Carlo error: for
-probabilities, 1.96 standard errors of a difference of two binomial shares (with the
-Agresti–Caffo adjustment, so that shares of 0 or 1 still carry error); for medians, 1.96
-times the combined asymptotic standard error of two sample medians (1.2533 sd / sqrt n).
+Runs are compared on common random numbers: replication i of every run uses the same seed
+(``SeedSequence(root, (i,))``) and the same posterior draw (i mod n), so the difference of
+two scenarios is estimated replication by replication (a paired design), which removes the
+shared noise. Runs must share the root seed and the posterior; with different replication
+counts the comparison uses the first replications they have in common. A difference is
+flagged when its paired 95% interval (mean difference ± 1.96 sd / sqrt n) excludes zero;
+when every replication agrees, the difference is exact and flagged if it is not zero.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -26,6 +30,7 @@ from model.output import stack_yearly  # noqa: E402
 from model.runner import YEARLY_STATS, load_replications  # noqa: E402
 from model.statistics import YEARS  # noqa: E402
 from model.structure import SCOPES  # noqa: E402
+from model.targets import load_targets, target_values  # noqa: E402
 from model.yamlio import write_text_atomic  # noqa: E402
 
 KEY_VALUES = (("total", "revenue"), ("total", "revenue_growth_pct"), ("total", "above_scale_firms"),
@@ -39,85 +44,109 @@ COLOURS = ("#08519c", "#d94801", "#238b45", "#6a51a3", "#cb181d", "#525252", "#8
 class Run:
     folder: Path
     name: str
-    targets: list[dict[str, str]]
-    yearly: np.ndarray  # (replications, years, scopes, stats)
+    seed: int
+    posterior: str | None   # sha256 of the posterior draws used, or None for the defaults
+    yearly: np.ndarray       # (replications, years, scopes, stats)
+    targets: list[dict[str, str]]  # the run's own targets.csv (all its replications)
 
 
 def load_run(folder: Path) -> Run:
     manifest = folder / "manifest.json"
-    targets = folder / "targets.csv"
-    if not manifest.is_file() or not targets.is_file():
+    if not manifest.is_file() or not (folder / "targets.csv").is_file():
         raise InputError(folder, None, "not a finished run folder (manifest.json and targets.csv "
                          "expected; run `yichun-abm run` first)")
     meta = json.loads(manifest.read_text())
-    with open(targets, newline="") as fh:
-        rows = list(csv.DictReader(fh))
     reps = load_replications(folder / "replications", meta["seed"]["replications"])
-    return Run(folder, meta["scenario"], rows, stack_yearly(reps))
+    posterior = (meta.get("posterior") or {}).get("draws_sha256")
+    with open(folder / "targets.csv", newline="") as fh:
+        targets = list(csv.DictReader(fh))
+    return Run(folder, meta["scenario"], int(meta["seed"]["root"]), posterior, stack_yearly(reps),
+               targets)
 
 
-def probability_difference(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
-    """(difference p2 - p1, its Agresti–Caffo standard error)."""
-    p1, p2 = k1 / n1, k2 / n2
-    a1, a2 = (k1 + 1) / (n1 + 2), (k2 + 1) / (n2 + 2)
-    se = np.sqrt(a1 * (1 - a1) / (n1 + 2) + a2 * (1 - a2) / (n2 + 2))
-    return p2 - p1, float(se)
+def common_replications(runs: list[Run]) -> int:
+    """How many replications the runs share; refuses runs on other seeds or posteriors."""
+    base = runs[0]
+    for run in runs[1:]:
+        if run.seed != base.seed:
+            raise InputError(run.folder, "seed", f"root seed {run.seed} differs from "
+                             f"{base.folder.name}'s {base.seed}: the runs share no random numbers, "
+                             "so they cannot be compared replication by replication")
+        if run.posterior != base.posterior:
+            raise InputError(run.folder, "posterior", f"parameter draws differ from "
+                             f"{base.folder.name}'s: rerun both with the same --posterior")
+    return min(run.yearly.shape[0] for run in runs)
 
 
-def median_se(values: np.ndarray) -> float:
-    values = values[np.isfinite(values)]
-    if values.size < 2:
-        return float("nan")
-    return float(1.2533 * values.std(ddof=1) / np.sqrt(values.size))
+def paired_difference(base: np.ndarray, other: np.ndarray) -> tuple[float, float, bool]:
+    """(mean of other - base, its standard error, beyond Monte-Carlo error) over the
+    replications where both are defined."""
+    d = (other - base)[np.isfinite(other - base)]
+    if d.size == 0:
+        return float("nan"), float("nan"), False
+    mean = float(d.mean())
+    se = float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else float("nan")
+    if se == 0 or not np.isfinite(se):
+        return mean, 0.0 if se == 0 else se, bool(se == 0 and mean != 0)
+    return mean, se, bool(abs(mean) > 1.96 * se)
 
 
-def comparison_tables(runs: list[Run]) -> tuple[str, str]:
+def target_outcomes(runs: list[Run], n: int) -> list[tuple[Any, list[np.ndarray]]]:
+    """Per target, each run's per-replication outcome (1 met, 0 not) over the first n."""
+    targets = load_targets()
+    out = []
+    for target in targets.targets:
+        met = []
+        for run in runs:
+            values = target_values(target, run.yearly[:n])
+            met.append((np.nan_to_num(values, nan=-np.inf) >= target.threshold - 1e-9).astype(float))
+        out.append((target, met))
+    return out
+
+
+def comparison_tables(runs: list[Run]) -> tuple[str, str, int]:
+    n = common_replications(runs)
     base = runs[0]
     names = [r.name for r in runs]
     out = io.StringIO()
-    head = ["kind", "item", "scope", *[f"{n}" for n in names],
-            *[f"{n}_minus_{base.name}" for n in names[1:]],
-            *[f"{n}_beyond_mc_error" for n in names[1:]]]
+    head = ["kind", "item", "scope", *names, *[f"{m}_minus_{base.name}" for m in names[1:]],
+            *[f"{m}_minus_{base.name}_se" for m in names[1:]],
+            *[f"{m}_beyond_mc_error" for m in names[1:]]]
     out.write(",".join(head) + "\n")
     md = ["| target | " + " | ".join(names) + " | " + " | ".join(
-        f"Δ {n}" for n in names[1:]) + " |",
-          "| --- |" + " ---: |" * (len(names) + len(names) - 1)]
-    by_id = [{row["target"]: row for row in r.targets} for r in runs]
-    for row in base.targets:
-        tid = row["target"]
-        cells, diffs, flags = [], [], []
-        for i, run_rows in enumerate(by_id):
-            r = run_rows[tid]
-            cells.append(float(r["probability"]))
-            if i:
-                n0, n1 = int(row["replications"]), int(r["replications"])
-                k0 = round(float(row["probability"]) * n0)
-                k1 = round(float(r["probability"]) * n1)
-                d, se = probability_difference(k0, n0, k1, n1)
-                diffs.append(d)
-                flags.append(abs(d) > 1.96 * se)
-        out.write(",".join(["probability", tid, row["scope"], *[f"{c:.4g}" for c in cells],
-                            *[f"{d:.4g}" for d in diffs], *[str(f).lower() for f in flags]]) + "\n")
-        md.append(f"| {row['description']} | " + " | ".join(f"{c:.2f}" for c in cells) + " | "
-                  + " | ".join(f"{d:+.2f}{' *' if f else ''}" for d, f in zip(diffs, flags,
-                                                                               strict=True)) + " |")
-    md += ["", "| 2026 median | " + " | ".join(names) + " | " + " | ".join(
-        f"Δ {n}" for n in names[1:]) + " |", "| --- |" + " ---: |" * (2 * len(names) - 1)]
+        f"Δ {m} (95% interval)" for m in names[1:]) + " |",
+          "| --- |" + " ---: |" * (2 * len(names) - 1)]
+    for target, met in target_outcomes(runs, n):
+        cells = [float(m.mean()) for m in met]
+        pairs = [paired_difference(met[0], m) for m in met[1:]]
+        out.write(",".join(["probability", target.id, target.scope, *[f"{c:.4g}" for c in cells],
+                            *[f"{d:.4g}" for d, _, _ in pairs], *[f"{e:.4g}" for _, e, _ in pairs],
+                            *[str(f).lower() for _, _, f in pairs]]) + "\n")
+        md.append(f"| {target.description} | " + " | ".join(f"{c:.2f}" for c in cells) + " | "
+                  + " | ".join(_interval(d, e, f, "{:+.2f}") for d, e, f in pairs) + " |")
+    md += ["", "| 2026 value (median; Δ is the mean paired difference) | " + " | ".join(names)
+           + " | " + " | ".join(f"Δ {m} (95% interval)" for m in names[1:]) + " |",
+           "| --- |" + " ---: |" * (2 * len(names) - 1)]
     y = YEARS.index(2026)
     for scope, stat in KEY_VALUES:
-        series = [r.yearly[:, y, SCOPES.index(scope), YEARLY_STATS.index(stat)] for r in runs]
+        series = [r.yearly[:n, y, SCOPES.index(scope), YEARLY_STATS.index(stat)] for r in runs]
         meds = [float(np.nanmedian(v)) for v in series]
-        diffs = [m - meds[0] for m in meds[1:]]
-        errs = [np.sqrt(median_se(series[0]) ** 2 + median_se(v) ** 2) for v in series[1:]]
-        flags = [bool(abs(d) > 1.96 * e) for d, e in zip(diffs, errs, strict=True)]
-        out.write(",".join(["median_2026", stat, scope, *[f"{m:.6g}" for m in meds],
-                            *[f"{d:.6g}" for d in diffs], *[str(f).lower() for f in flags]]) + "\n")
+        pairs = [paired_difference(series[0], v) for v in series[1:]]
+        out.write(",".join(["value_2026", stat, scope, *[f"{m:.6g}" for m in meds],
+                            *[f"{d:.6g}" for d, _, _ in pairs], *[f"{e:.4g}" for _, e, _ in pairs],
+                            *[str(f).lower() for _, _, f in pairs]]) + "\n")
         md.append(f"| {stat} ({scope}) | " + " | ".join(f"{m:.4g}" for m in meds) + " | "
-                  + " | ".join(f"{d:+.4g}{' *' if f else ''}" for d, f in zip(diffs, flags,
-                                                                              strict=True)) + " |")
-    md += ["", f"Δ is each scenario minus {base.name}; * marks a difference larger than 1.96 "
-           "Monte-Carlo standard errors."]
-    return out.getvalue(), "\n".join(md) + "\n"
+                  + " | ".join(_interval(d, e, f, "{:+.4g}") for d, e, f in pairs) + " |")
+    md += ["", f"Δ is each scenario minus {base.name}, paired over the {n} replications the runs "
+           "share (same seeds, same posterior draws); * marks an interval that excludes zero."]
+    return out.getvalue(), "\n".join(md) + "\n", n
+
+
+def _interval(d: float, se: float, flag: bool, fmt: str) -> str:
+    if not np.isfinite(d):
+        return "n/a"
+    spread = f" ({fmt.format(d - 1.96 * se)} to {fmt.format(d + 1.96 * se)})" if se > 0 else ""
+    return fmt.format(d) + spread + (" *" if flag else "")
 
 
 def _fan(ax: plt.Axes, x: np.ndarray, runs: np.ndarray, colour: str, label: str) -> None:
@@ -153,12 +182,14 @@ def fan_charts(runs: list[Run], figdir: Path) -> list[str]:
 
 def compare(folders: list[Path], out: Path) -> Path:
     runs = [load_run(Path(f)) for f in folders]
-    table_csv, table_md = comparison_tables(runs)
+    table_csv, table_md, n = comparison_tables(runs)
+    runs = [Run(r.folder, r.name, r.seed, r.posterior, r.yearly[:n], r.targets) for r in runs]
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "comparison.csv", table_csv)
     figures = fan_charts(runs, out / "figures")
     md = [f"# Scenario comparison: {', '.join(r.name for r in runs)}", "",
-          "Probabilities that each 2026 target is met, and key 2026 medians.", "", table_md,
+          f"Probabilities that each 2026 target is met, and key 2026 values, over the {n} "
+          "replications the runs share.", "", table_md,
           *[f"![{f}](figures/{f})" for f in figures], ""]
     write_text_atomic(out / "comparison.md", "\n".join(md))
     return out

@@ -193,6 +193,13 @@ class YichunModel(mesa.Model):
         one_step(self)
         self.t += 1
 
+    def release(self) -> None:
+        """Drop Mesa's class-level reference to this model. Mesa 3.3.1 keeps every model that
+        ever made an agent in ``Agent._ids`` (fixed upstream after 3.3.1, the last release for
+        Python 3.11), so a worker running thousands of replications would keep them all (about
+        9 MB each). Call when the run's results are collected and the model is discarded."""
+        mesa.Agent._ids.pop(self, None)
+
     def run(self, months: int = N_MONTHS) -> YichunModel:
         """Step until `months` months have run (all 60 by default: January 2022 to 2026)."""
         while self.t < min(months, N_MONTHS):

@@ -13,13 +13,13 @@ economics expects.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from model.parallel import process_executor
 from model.runner import YEARLY_STATS
 from model.scenario import ResolvedScenario
 from model.statistics import YEARS
@@ -129,7 +129,7 @@ def lever_effects(scenario: ResolvedScenario, replications: int, seed: int, work
     """Paired differences per lever: mean, standard error and whether the sign is as expected."""
     tasks = [(scenario, seed, i, draws) for i in range(replications)]
     if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
+        with process_executor(workers) as pool:
             results = list(pool.map(_pair, tasks))
     else:
         results = [_pair(t) for t in (progress(tasks, len(tasks)) if progress else tasks)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import numpy as np
 
 from model.economy import YichunModel
 from model.government import INSTRUMENTS
+from model.parallel import process_executor
 from model.scenario import ResolvedScenario
 from model.statistics import MONTHLY, YEARLY, derived_yearly
 from model.yamlio import atomic_path
@@ -71,7 +72,9 @@ def run_replication(scenario: ResolvedScenario, root_seed: int, index: int,
         draw = index % len(draws)
         scenario = scenario.with_parameters(draws[draw])
     model = YichunModel(scenario, seed=replication_seed(root_seed, index)).run()
-    return collect(model, index, draw, time.perf_counter() - start)
+    rep = collect(model, index, draw, time.perf_counter() - start)
+    model.release()
+    return rep
 
 
 def collect(model: YichunModel, index: int = 0, draw: int = -1, seconds: float = 0.0) -> Replication:
@@ -126,7 +129,7 @@ def run_ensemble(scenario: ResolvedScenario, folder: Path, replications: int, se
         for rep in wrap((_task(t) for t in tasks), len(tasks)):
             save(rep)
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with process_executor(workers) as pool:
             futures = [pool.submit(_task, t) for t in tasks]
             for fut in wrap(as_completed(futures), len(futures)):
                 save(fut.result())

@@ -84,7 +84,9 @@ def outcomes(scenario: ResolvedScenario, seed: int, point: int, replications: in
     met, revenue = [], []
     for r in range(replications):
         seq = np.random.SeedSequence(seed, spawn_key=(point, r))
-        rep = collect(YichunModel(scenario, seed=seq).run())
+        model = YichunModel(scenario, seed=seq).run()
+        rep = collect(model)
+        model.release()
         rev22, rev26 = rep.yearly[y22, 0, k], rep.yearly[y26, 0, k]
         met.append((rev26 / rev22) ** 0.25 - 1.0 >= 0.09)
         revenue.append(rev26)

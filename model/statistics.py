@@ -51,7 +51,8 @@ FIRM_FLOWS = ("revenue", "revenue_all_firms", "revenue_chain_published", "value_
               "rd_spend", "subsidy_income", "revenue_new_plants", "lithium_mid_down_revenue",
               "upgrade_projects", "digital_projects", "revenue_double_counted",
               "carbonate_tonnes", "materials_tonnes", "battery_gwh")
-PROJECT_FLOWS = ("projects_signed", "projects_signed_over_1yi", "projects_signed_over_50yi")
+PROJECT_FLOWS = ("projects_signed", "projects_signed_over_1yi", "projects_signed_over_20yi",
+                 "projects_signed_over_50yi", "projects_signed_amount")
 FIRM_STOCKS = ("above_scale_firms", "firms_alive", "chain_leaders", "high_tech_firms",
                "digital_capital", "capital_above_scale", "capacity_above_scale")
 PROJECT_STOCKS = ("projects_building", "projects_producing", "projects_dropped")
@@ -219,7 +220,9 @@ class Recorder:
         signed = book.sign_month == t
         return {
             "projects_signed": signed, "projects_signed_over_1yi": signed & (book.amount >= 1.0),
+            "projects_signed_over_20yi": signed & (book.amount >= 20.0),  # the "5020" projects
             "projects_signed_over_50yi": signed & (book.amount >= 50.0),
+            "projects_signed_amount": signed * book.amount,
             "projects_building": book.stage == BUILDING,
             "projects_producing": (book.stage == PRODUCING) & (book.done_month >= 0),
             "projects_dropped": (book.stage == DROPPED) & (book.start_month >= 0),

@@ -32,9 +32,9 @@ folder = Path(posterior)
 manifest = json.loads((folder / "manifest.json").read_text())
 fit = pd.read_csv(folder / "fit.csv")
 display(Markdown(
-    f"Calibration **{manifest['name']}**: {manifest['total_simulations']} simulations over "
-    f"{len(manifest['generations'])} generations; final tolerance "
-    f"{manifest['generations'][-1]['epsilon']:.1f} (sum of squared z); "
+    f"Calibration **{manifest['name']}** ({manifest['method']}): "
+    f"{manifest['total_simulations']} simulations, {manifest['accepted']} kept nearest the data "
+    f"(effective sample size {manifest['effective_sample_size']:.0f}); "
     f"{manifest['posterior_draws']} posterior draws."))
 
 # %% [markdown]
@@ -60,9 +60,12 @@ summary.round(4)
 display(Image(filename=str(folder / "figures" / "parameter_posteriors.png")))
 
 # %% [markdown]
-# ## Tensions and identification (from the fit report)
+# ## Honesty of the intervals, forecasts, tensions (from the fit report)
+# Synthetic recovery (coverage of 90% intervals, rank histograms), rolling-origin forecasts
+# against naive ones, and observations that pull against each other.
 
 # %%
 text = (folder / "fit.md").read_text()
-start = text.find("## Observations that pull against each other")
+start = min(i for i in (text.find("## Synthetic recovery"), text.find("## Rolling-origin"),
+                        text.find("## Observations that pull against each other")) if i >= 0)
 display(Markdown(text[start:text.find("![posterior predictive]")]))

@@ -18,6 +18,8 @@
 # %% tags=["parameters"]
 run_dirs = ["../results/baseline"]
 figure_dir = "report_figures"
+explore_dir = "../results/explore_baseline"          # `yichun-abm explore` output, if any
+what_it_takes_dir = "../results/what_it_takes_baseline"  # `yichun-abm what-it-takes` output
 
 # %%
 import warnings
@@ -95,7 +97,7 @@ levers = {r.name: changed_levers(r.folder, runs[0].folder) for r in runs[1:]}
 for name, keys in levers.items():
     display(Markdown(f"**{name}** changes: " + (", ".join(f"`{k}`" for k in keys) or "nothing")))
 
-csv_text, md = comparison_tables(runs)
+csv_text, md, common = comparison_tables(runs)
 rows = []
 if len(runs) > 1:
     comp = pd.read_csv(pd.io.common.StringIO(csv_text))
@@ -113,3 +115,29 @@ pd.DataFrame(rows)
 
 # %%
 display(Markdown(md))
+
+
+# %% [markdown]
+# ## Why targets fail: conditions under which each target is met or missed
+# From `yichun-abm explore`: PRIM boxes over levers and uncertainties (coverage: share of the
+# runs with that outcome inside the box; density: share of runs in the box with that outcome).
+
+# %%
+def show_page(folder: str, name: str, missing: str) -> None:
+    path = Path(folder) / name
+    if not path.is_file():
+        display(Markdown(f"*{missing}*"))
+        return
+    text = path.read_text().replace("](figures/", f"]({Path(folder) / 'figures'}/")
+    display(Markdown(text.split("\n", 1)[1]))
+
+
+show_page(explore_dir, "discovery.md", "No exploration yet: run `yichun-abm explore`.")
+
+# %% [markdown]
+# ## What it would take
+# From `yichun-abm what-it-takes`: the cheapest lever package reaching each target with
+# P ≥ 0.5 and P ≥ 0.8, each confirmed by a fresh ensemble.
+
+# %%
+show_page(what_it_takes_dir, "what_it_takes.md", "No answer yet: run `yichun-abm what-it-takes`.")

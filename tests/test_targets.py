@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from model.cli import main
-from model.compare import probability_difference
+from model.compare import paired_difference
 from model.runner import YEARLY_STATS
 from model.statistics import YEARS
 from model.structure import SCOPES
@@ -65,26 +65,54 @@ def test_wilson_interval_covers_at_its_level():
     assert wilson_interval(0, 50)[0] == 0.0 and wilson_interval(0, 50)[1] > 0.0
 
 
-def test_probability_difference_error():
-    d, se = probability_difference(50, 100, 70, 100)
-    assert d == pytest.approx(0.2) and 0.05 < se < 0.08
-    d, se = probability_difference(0, 100, 0, 100)
-    assert d == 0 and se > 0
+def test_paired_difference_sees_a_small_effect_under_shared_noise():
+    """A constant +1 under noise of sd 50 shared by both runs: the paired interval is tight
+    and flags it; the same numbers with the noise not shared would not."""
+    rng = np.random.default_rng(0)
+    shared = rng.normal(0, 50, 100)
+    d, se, flag = paired_difference(shared, shared + 1 + rng.normal(0, 0.5, 100))
+    assert flag and abs(d - 1) < 0.2 and se < 0.1
+    d, se, flag = paired_difference(shared, rng.normal(0, 50, 100) + 1)
+    assert se > 5
+    assert paired_difference(np.zeros(5), np.zeros(5))[2] is False
+    assert paired_difference(np.zeros(5), np.ones(5))[2] is True   # every replication agrees
 
 
-def test_compare_writes_table_and_fan_charts(tmp_path):
-    folders = []
-    for name, extra in (("base", ""), ("nopolicy", "policy:\n  approval:\n    reform_start: 2030-01\n")):
-        path = write(tmp_path, f"{name}.yaml", f"extends: {BASELINE}\nname: {name}\n"
-                     f"run:\n  population_scale: 0.15\n{extra}")
-        out = tmp_path / name
-        assert main(["run", str(path), "--replications", "3", "--out", str(out), "--quiet"]) == 0
-        folders.append(str(out))
-    assert main(["compare", *folders, "--out", str(tmp_path / "cmp")]) == 0
-    table = (tmp_path / "cmp" / "comparison.csv").read_text()
-    assert "nopolicy_minus_base" in table and "lithium_revenue" in table
-    assert (tmp_path / "cmp" / "figures" / "fan_chain_revenue.png").stat().st_size > 10_000
-    assert "Δ nopolicy" in (tmp_path / "cmp" / "comparison.md").read_text()
+def small_run(tmp_path, name: str, replications: int, extra: str = "", seed: int | None = None):
+    path = write(tmp_path, f"{name}.yaml", f"extends: {BASELINE}\nname: {name}\n"
+                 f"run:\n  population_scale: 0.1\n{extra}")
+    out = tmp_path / f"{name}_{replications}_{seed}"
+    args = ["run", str(path), "--replications", str(replications), "--out", str(out), "--quiet",
+            "--posterior", "none", "--workers", "2"]
+    assert main(args + (["--seed", str(seed)] if seed is not None else [])) == 0
+    return str(out)
+
+
+PUSH = "policy:\n  attraction:\n    projects_per_year: 700\n    realisation_rate: 0.9\n"
+
+
+def test_compare_is_paired_truncates_to_common_replications_and_flags_a_real_effect(tmp_path):
+    base200 = small_run(tmp_path, "base", 200)
+    base100 = small_run(tmp_path, "base", 100)
+    push = small_run(tmp_path, "push", 100, PUSH)
+    assert main(["compare", base200, push, "--out", str(tmp_path / "c200")]) == 0
+    assert main(["compare", base100, push, "--out", str(tmp_path / "c100")]) == 0
+    table = (tmp_path / "c200" / "comparison.csv").read_text()
+    assert table == (tmp_path / "c100" / "comparison.csv").read_text()
+    rows = {(r.split(",")[0], r.split(",")[1]): r.split(",") for r in table.splitlines()[1:]}
+    revenue = rows[("value_2026", "revenue")]
+    assert float(revenue[5]) > 0 and revenue[-1] == "true"   # 700 projects a year raise revenue
+    assert "over the 100 replications" in (tmp_path / "c200" / "comparison.md").read_text()
+    assert (tmp_path / "c200" / "figures" / "fan_chain_revenue.png").stat().st_size > 10_000
+
+
+def test_compare_refuses_runs_on_other_seeds(tmp_path, capsys):
+    a = small_run(tmp_path, "base", 3)
+    b = small_run(tmp_path, "base", 3, seed=7)
+    assert main(["compare", a, b, "--out", str(tmp_path / "cmp")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "seed" in err
+    assert not (tmp_path / "cmp").exists()
     assert main(["compare", str(tmp_path / "nothing")]) == 2
 
 

@@ -73,15 +73,19 @@ class Observation(BaseModel):
     sd_relative: float | None = None
     include: bool = True
     reason: str
+    misfit: str | None = None   # why the model misses it, where it does (printed in fit.md)
     value: float | None = None  # filled from the facts
 
     @model_validator(mode="after")
     def _consistent(self) -> Observation:
         if (self.sd is None) == (self.sd_relative is None):
             raise ValueError("give exactly one of sd and sd_relative")
+        spread = self.sd if self.sd is not None else self.sd_relative
+        if not np.isfinite(spread):
+            raise ValueError(f"uncertainty must be a finite number, got {spread}")
         if (self.sd or 0) < 0 or (self.sd_relative or 0) < 0:
             raise ValueError("uncertainty cannot be negative")
-        if (self.sd or self.sd_relative) == 0:
+        if spread == 0:
             raise ValueError("uncertainty must be positive")
         if self.scope not in SCOPES:
             raise ValueError(f"unknown scope '{self.scope}'; expected one of {list(SCOPES)}")
@@ -108,6 +112,11 @@ class Observation(BaseModel):
                 raise ValueError("the period lies outside the months the model produces "
                                  f"({'2023' if earliest else '2022'}-01 to 2026-12)")
         return self
+
+    def end_month(self) -> int:
+        """Index of the last month the observation covers (a full year ends in December)."""
+        span = self.period.month_span()
+        return span[1] if span is not None else month_index(f"{self.period.year}-12")
 
     @property
     def sd_absolute(self) -> float:
@@ -144,7 +153,13 @@ def load_observations(path: Path = OBSERVATIONS_FILE, include: list[str] | None 
         raise InputError(path, key, err["msg"].removeprefix("Value error, "), line) from None
     facts = load_facts()
     known = {o.id for o in facts.observed}
-    ids = {o.id for o in parsed.observations}
+    ids: set[str] = set()
+    for obs in parsed.observations:
+        if obs.id in ids:
+            raise InputError(path, f"observations[{obs.id}].id", "duplicate id; ids must be unique")
+        ids.add(obs.id)
+    if not ids:
+        raise InputError(path, "observations", "expected at least one observation")
     for name in (include or []) + (exclude or []):
         if name not in ids:
             raise InputError(path, name, f"no observation with this id; known: {sorted(ids)}")
@@ -202,6 +217,11 @@ def simulated(obs: Observation, yearly: np.ndarray, monthly: np.ndarray) -> floa
     return value
 
 
+#: the standardised gap charged when a simulation leaves a statistic undefined (a share of a
+#: growth that did not happen, a growth over a zero base): a bad fit, not an impossible one
+UNDEFINED_GAP = 10.0
+
+
 def standardised_gap(obs: Observation, x: float) -> float:
     """(simulated - observed) / sd; zero inside a bound or an interval."""
     sd = obs.sd_absolute
@@ -214,22 +234,18 @@ def standardised_gap(obs: Observation, x: float) -> float:
     return (x - obs.value) / sd
 
 
+def standardised_gaps(observations: list[Observation], values: np.ndarray) -> np.ndarray:
+    """standardised_gap over a table (rows x observations); an undefined value counts as
+    UNDEFINED_GAP, a bad fit rather than an impossible one."""
+    sd = np.array([o.sd_absolute for o in observations])
+    low = np.array([o.value for o in observations])
+    high = np.array([o.upper if o.kind == "interval" else
+                     (np.inf if o.kind == "lower_bound" else o.value) for o in observations])
+    below = np.minimum(values - low, 0.0)
+    above = np.maximum(values - high, 0.0)
+    gaps = (below + above) / sd
+    return np.where(np.isfinite(values), gaps, UNDEFINED_GAP)
+
+
 def simulate_all(observations: list[Observation], rep: Replication) -> dict[str, float]:
     return {o.id: simulated(o, rep.yearly, rep.monthly) for o in observations}
-
-
-#: the standardised gap charged when a simulation leaves a statistic undefined (a share of a
-#: growth that did not happen, a growth over a zero base): a bad fit, not an impossible one
-UNDEFINED_GAP = 10.0
-
-
-def discrepancy(observations: list[Observation], sim: dict[str, float]) -> float:
-    """Sum of squared standardised errors; a bound or interval only counts when it is missed."""
-    if not any(np.isfinite(sim[obs.id]) for obs in observations):
-        return np.inf  # an infeasible parameter set: nothing was simulated
-    total = 0.0
-    for obs in observations:
-        x = sim[obs.id]
-        gap = standardised_gap(obs, x) if np.isfinite(x) else UNDEFINED_GAP
-        total += gap * gap
-    return float(total)

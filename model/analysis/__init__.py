@@ -1,0 +1,1 @@
+"""Analysis around the simulation: exploratory designs, scenario discovery, what it takes."""

@@ -1,0 +1,105 @@
+"""Bad calibration input: one line naming the file and the key, exit 2, nothing written."""
+
+import pytest
+
+from model.calibration.observations import OBSERVATIONS_FILE
+from model.cli import main
+from model.paths import PROJECT_ROOT
+from tests.conftest import write
+
+OBSERVATIONS = OBSERVATIONS_FILE.read_text(encoding="utf-8")
+ALL_IDS = [line.split("id: ")[1] for line in OBSERVATIONS.splitlines() if line.startswith("  - id: ")]
+#: a small valid config: if a bad input slipped through, it would run in seconds and fail the test
+CONFIG = """name: bad
+scenario: {scenario}
+observations: {observations}
+parameters: [price_elasticity, revenue_2021.li_upstream]
+seed: 20240601
+workers: 1
+population_scale: 0.05
+stop_month: 2025-12
+abc: {{simulations: 20, tolerance: 0.5}}
+"""
+
+
+def config_with(tmp_path, old: str = "", new: str = "", observations: str | None = None):
+    obs_path = OBSERVATIONS_FILE
+    if observations is not None:
+        obs_path = write(tmp_path, "obs.yaml", observations)
+    text = CONFIG.format(scenario=PROJECT_ROOT / "scenarios" / "baseline.yaml", observations=obs_path)
+    if old:
+        assert old in text
+        text = text.replace(old, new, 1)
+    return write(tmp_path, "calib.yaml", text)
+
+
+def observations_with(old: str, new: str) -> str:
+    assert old in OBSERVATIONS
+    return OBSERVATIONS.replace(old, new, 1)
+
+
+CASES = {
+    "sd zero": (None, observations_with("    sd: 1.5\n", "    sd: 0\n"), "obs.yaml",
+                "observations[va_growth_2022]", "positive"),
+    "sd not a number": (None, observations_with("    sd: 1.5\n", "    sd: .nan\n"), "obs.yaml",
+                        "observations[va_growth_2022]", "finite"),
+    "sd infinite": (None, observations_with("    sd: 1.5\n", "    sd: .inf\n"), "obs.yaml",
+                    "observations[va_growth_2022]", "finite"),
+    "duplicate id": (None, observations_with("  - id: va_level_2022", "  - id: rev_2022"),
+                     "obs.yaml", "observations[rev_2022].id", "duplicate"),
+    "empty observations": (None, "observations: []\n", "obs.yaml", "observations", "at least one"),
+    "all excluded": (("seed: 20240601", f"seed: 20240601\nexclude: [{', '.join(ALL_IDS)}]"), None,
+                     "obs", "observations", "no observation left"),
+    "stop month malformed": (("stop_month: 2025-12", "stop_month: 2025-13"), None, "calib.yaml",
+                             "stop_month", "YYYY-MM"),
+    "stop month outside the run": (("stop_month: 2025-12", "stop_month: 2031-01"), None,
+                                   "calib.yaml", "stop_month", "outside"),
+    "stop month before the data": (("stop_month: 2025-12", "stop_month: 2023-06"), None,
+                                   "calib.yaml", "stop_month", "ends before"),
+    "no parameters": (("[price_elasticity, revenue_2021.li_upstream]", "[]"), None,
+                      "calib.yaml", "parameters", "at least 1"),
+    "unknown parameter": (("[price_elasticity,", "[price_elasticiti,"), None, "calib.yaml",
+                          "parameters.price_elasticiti", "prior"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_bad_calibration_input_is_one_line(tmp_path, capsys, case):
+    replace, observations, file, key, message = CASES[case]
+    old, new = replace or ("", "")
+    config = config_with(tmp_path, old, new, observations)
+    out = tmp_path / "posterior"
+    assert main(["calibrate", str(config), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert file in err and f"'{key}'" in err and message in err, err
+    assert not out.exists()
+
+
+CORRUPT = {"not json": "{draws: [", "no draws": '{"parameters": []}',
+           "a string draw": '{"draws": ["x"]}',
+           "a non-finite value": '{"draws": [{"price_elasticity": NaN}]}',
+           "an unknown parameter": '{"draws": [{"nope": 1.0}]}'}
+
+
+@pytest.mark.parametrize("case", list(CORRUPT), ids=list(CORRUPT))
+def test_corrupt_posterior_draws_are_one_line(tmp_path, capsys, case):
+    folder = tmp_path / "posterior"
+    folder.mkdir()
+    write(folder, "draws.json", CORRUPT[case])
+    out = tmp_path / "run"
+    code = main(["run", str(PROJECT_ROOT / "scenarios" / "baseline.yaml"), "--posterior",
+                 str(folder), "--out", str(out), "--replications", "1"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "draws.json" in err, err
+    assert not out.exists()
+
+
+def test_corrupt_reference_table_is_one_line(tmp_path, capsys):
+    folder = tmp_path / "posterior"
+    folder.mkdir()
+    write(folder, "reference.npz", "not an archive")
+    config = config_with(tmp_path)
+    assert main(["recovery", str(config), "--out", str(folder), "--truths", "2", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "reference" in err, err

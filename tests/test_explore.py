@@ -1,0 +1,74 @@
+"""Exploratory experiments: reproducible for any number of workers and after a kill, and bad
+input to explore / what-it-takes is one line."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from model.cli import main
+from tests.conftest import BASELINE, write
+
+
+@pytest.fixture
+def small(tmp_path):
+    return write(tmp_path, "small.yaml", f"extends: {BASELINE}\nname: small\n"
+                 "run:\n  population_scale: 0.05\n")
+
+
+def explore_args(scenario, out, workers=1, samples=6):
+    return ["explore", "--scenario", str(scenario), "--samples", str(samples), "--replications",
+            "2", "--workers", str(workers), "--out", str(out), "--quiet", "--posterior", "none",
+            "--targets", "revenue_cagr_2023_2026", "lithium_revenue"]
+
+
+def test_table_identical_for_one_and_two_workers(tmp_path, small):
+    assert main(explore_args(small, tmp_path / "w1", 1)) == 0
+    assert main(explore_args(small, tmp_path / "w2", 2)) == 0
+    one = pd.read_parquet(tmp_path / "w1" / "experiments.parquet")
+    two = pd.read_parquet(tmp_path / "w2" / "experiments.parquet")
+    pd.testing.assert_frame_equal(one, two)
+    assert len(one) == 12 and {"met_revenue_cagr_2023_2026", "upgrade_fund",
+                               "carbonate_price_2026", "public_money_paid"} <= set(one.columns)
+    assert "Scenario discovery" in (tmp_path / "w1" / "discovery.md").read_text()
+
+
+def test_killed_exploration_resumes_to_the_same_table(tmp_path, small):
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "model.cli", *explore_args(small, out, 1, samples=10)]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    points = out / "points"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(points.glob("point_*.json"))) < 2:
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(list(points.glob("point_*.json")))
+    assert 2 <= done < 10
+    assert subprocess.run(cmd, capture_output=True, timeout=300).returncode == 0
+    assert main(explore_args(small, tmp_path / "fresh", 1, samples=10)) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "experiments.parquet"),
+                                  pd.read_parquet(tmp_path / "fresh" / "experiments.parquet"))
+
+
+BAD = {
+    "unknown lever": (["explore", "--levers", "free_money"], "free_money", "no such lever"),
+    "unknown target": (["what-it-takes", "no_such_target"], "no_such_target", "no such target"),
+    "unknown discovery target": (["explore", "--targets", "nope"], "nope", "no such target"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
+def test_bad_exploration_input_is_one_line(tmp_path, capsys, small, case):
+    args, name, message = BAD[case]
+    out = tmp_path / "out"
+    assert main([*args, "--scenario", str(small), "--out", str(out), "--samples", "2",
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and name in err and message in err, err
+    assert not out.exists()
