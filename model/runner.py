@@ -131,8 +131,12 @@ def run_ensemble(scenario: ResolvedScenario, folder: Path, replications: int, se
     else:
         with process_executor(workers) as pool:
             futures = [pool.submit(_task, t) for t in tasks]
-            for fut in wrap(as_completed(futures), len(futures)):
-                save(fut.result())
+            try:
+                for fut in wrap(as_completed(futures), len(futures)):
+                    save(fut.result())
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # fail now, not after every queued task
+                raise
     return todo
 
 

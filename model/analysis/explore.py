@@ -116,8 +116,12 @@ def explore(scenario: ResolvedScenario, space: Space, samples: int, replications
     else:
         with process_executor(workers) as pool:
             futures = [pool.submit(run_point, t) for t in tasks]
-            for fut in wrap(as_completed(futures), len(futures)):
-                save(fut.result())
+            try:
+                for fut in wrap(as_completed(futures), len(futures)):
+                    save(fut.result())
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # fail now, not after every queued task
+                raise
     rows = [row for j in range(samples)
             for row in json.loads((parts / f"point_{j:05d}.json").read_text())]
     table = pd.DataFrame(rows)

@@ -183,6 +183,17 @@ class Calibration:
         model.release()
         return simulated
 
+    def feasible(self, theta: dict[str, float]) -> bool:
+        """Can the model build its 2021 economy from these values (accounts that close, chains
+        within the city total)?"""
+        from model.population import check_coherence
+
+        try:
+            check_coherence(self.scenario.with_parameters(self.overrides(theta)).parameters)
+        except ValueError:
+            return False
+        return True
+
     @property
     def sd(self) -> np.ndarray:
         return np.array([o.sd_absolute for o in self.all_observations])
@@ -379,6 +390,18 @@ def build_table(calib: Calibration, out: Path, progress: bool = True, executor: 
     return table, resumed
 
 
+def record_table_time(out: Path, seconds: float, rows: int) -> float:
+    """Add this session's table-building time to the folder's record; the total is what the
+    whole table cost, however many sessions it took."""
+    path = out / "table_time.json"
+    record = json.loads(path.read_text()) if path.exists() else {"sessions": []}
+    if rows:
+        record["sessions"].append({"rows": rows, "seconds": round(seconds, 1)})
+    record["total_seconds"] = round(sum(x["seconds"] for x in record["sessions"]), 1)
+    write_json_atomic(path, record)
+    return record["total_seconds"]
+
+
 # ---------------------------------------------------------------- posterior
 def posterior(calib: Calibration, table: Table, observed_clean: np.ndarray | None = None,
               noise: np.ndarray | None = None, until: int | None = None,
@@ -409,12 +432,19 @@ def run_calibration(calib: Calibration, out: Path, progress: bool = True,
     """Build (or resume) the reference table in `out`; write the posterior and manifest."""
     start = time.perf_counter()
     table, resumed = build_table(calib, out, progress, executor, scheduler)
-    return write_posterior(calib, table, out, time.perf_counter() - start, resumed)
+    total = record_table_time(out, time.perf_counter() - start, table.n - resumed)
+    return write_posterior(calib, table, out, time.perf_counter() - start, resumed, total)
 
 
 def write_posterior(calib: Calibration, table: Table, out: Path, seconds: float,
-                    resumed: int = 0) -> dict[str, Any]:
+                    resumed: int = 0, table_seconds: float | None = None) -> dict[str, Any]:
     post, _ = posterior(calib, table)
+    # the prior is truncated to parameter sets the model can build (infeasible table rows are
+    # dropped); an adjusted row may leave that set, so it is dropped too
+    feasible_rows = np.array([calib.feasible(dict(zip(calib.names, row, strict=True)))
+                              for row in post.values])
+    post = Adjusted(post.values[feasible_rows], post.weights[feasible_rows],
+                    post.accepted[feasible_rows], post.bandwidth)
     rng = np.random.default_rng(np.random.SeedSequence(calib.config.seed, spawn_key=(999,)))
     n = calib.config.abc.posterior_draws
     rows = post.resample(n, rng)
@@ -438,10 +468,10 @@ def write_posterior(calib: Calibration, table: Table, out: Path, seconds: float,
                          for o in calib.observations],
         "held_out": [o.id for o in calib.held_out],
         "total_simulations": table.n, "feasible_simulations": feasible,
-        "accepted": int(post.accepted.size),
+        "accepted": int(feasible_rows.size), "dropped_infeasible": int((~feasible_rows).sum()),
         "effective_sample_size": float(post.weights.sum() ** 2 / np.sum(post.weights ** 2)),
         "wall_seconds_this_session": round(seconds, 1), "rows_reused": resumed,
-        "wall_minutes_full_calibration_estimate": None if resumed else round(seconds / 60, 2),
+        "table_wall_seconds_all_sessions": table_seconds,
         "posterior_draws": n, "posterior_summary": summary,
         "seed_rule": "table row i: prior SeedSequence(seed, (0, i)), model (1, i), noise (2, i); "
                      "resampling SeedSequence(seed, (999,))",
