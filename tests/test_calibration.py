@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from model.calibration.abc import Table, load_config, load_table, run_calibration
+from model.calibration.abc import Table, build_table, load_config, load_table, run_calibration
 from model.calibration.observations import (
     OBSERVATIONS_FILE,
     load_observations,
@@ -218,8 +218,8 @@ def test_synthetic_recovery_covers(tmp_path):
                          simulations=240, tolerance=0.3)
     calib = load_config(config)
     calib.config.workers = 2
-    run_calibration(calib, tmp_path / "post", progress=False)
-    result = recovery_check(calib, load_table(calib, tmp_path / "post"), 30, tmp_path / "post")
+    table, _ = build_table(calib, tmp_path / "post", progress=False)
+    result = recovery_check(calib, table, 30, tmp_path / "post")
     upstream = result["per_parameter"]["revenue_2021__li_upstream"]
     assert min(p["posterior_over_prior_sd"] for p in result["per_parameter"].values()) < 0.95
     assert 0.75 <= result["overall_coverage_90"] <= 1.0

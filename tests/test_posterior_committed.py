@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from model.calibration.abc import load_config, load_table, posterior
+from model.calibration.abc import feasible_posterior, load_config, load_table
 from model.calibration.forecast import rolling_origin
 from model.paths import PROJECT_ROOT
 
@@ -29,7 +29,7 @@ def test_manifest_records_a_calibration_within_fifteen_minutes():
 
 def test_posterior_summary_follows_from_the_table(calib_and_table):
     calib, table = calib_and_table
-    post, _ = posterior(calib, table)
+    post, _ = feasible_posterior(calib, table)
     q = post.quantile(np.array([0.05, 0.5, 0.95]))
     summary = json.loads((FOLDER / "manifest.json").read_text())["posterior_summary"]
     for j, name in enumerate(calib.names):

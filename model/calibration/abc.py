@@ -436,15 +436,24 @@ def run_calibration(calib: Calibration, out: Path, progress: bool = True,
     return write_posterior(calib, table, out, time.perf_counter() - start, resumed, total)
 
 
+def feasible_posterior(calib: Calibration, table: Table) -> tuple[Adjusted, np.ndarray]:
+    """The posterior given the data, without the adjusted rows the model cannot build: the
+    prior is truncated to buildable parameter sets (infeasible table rows are dropped), and an
+    adjusted row may leave that set. Returns it and the mask of kept rows."""
+    post, _ = posterior(calib, table)
+    kept = np.array([calib.feasible(dict(zip(calib.names, row, strict=True)))
+                     for row in post.values])
+    return Adjusted(post.values[kept], post.weights[kept], post.accepted[kept],
+                    post.bandwidth), kept
+
+
 def write_posterior(calib: Calibration, table: Table, out: Path, seconds: float,
                     resumed: int = 0, table_seconds: float | None = None) -> dict[str, Any]:
-    post, _ = posterior(calib, table)
-    # the prior is truncated to parameter sets the model can build (infeasible table rows are
-    # dropped); an adjusted row may leave that set, so it is dropped too
-    feasible_rows = np.array([calib.feasible(dict(zip(calib.names, row, strict=True)))
-                              for row in post.values])
-    post = Adjusted(post.values[feasible_rows], post.weights[feasible_rows],
-                    post.accepted[feasible_rows], post.bandwidth)
+    post, feasible_rows = feasible_posterior(calib, table)
+    if not feasible_rows.any():
+        raise RuntimeError("every adjusted parameter set leaves what the model can build: the "
+                           "published figures lie far outside the table's simulations, so the "
+                           "regression extrapolates (a larger table or other priors are needed)")
     rng = np.random.default_rng(np.random.SeedSequence(calib.config.seed, spawn_key=(999,)))
     n = calib.config.abc.posterior_draws
     rows = post.resample(n, rng)
