@@ -292,16 +292,17 @@ def cmd_explore(args: argparse.Namespace) -> int:
     md = [f"# Scenario discovery: {scenario.name}", "",
           f"{args.samples} Latin-hypercube points × {args.replications} replications (common "
           f"random numbers, posterior draws) = {len(table)} runs over {len(inputs)} levers and "
-          f"uncertainties (scenarios/explore/space.yaml), in {seconds / 60:.1f} min on "
-          f"{args.workers} worker(s). PRIM boxes (EMA workbench) at density ≥ 0.8 where one "
-          "exists, with a CART tree as the check.", ""]
+          f"uncertainties (scenarios/explore/space.yaml); this invocation took "
+          f"{seconds / 60:.1f} min on {args.workers} worker(s), reusing saved points. PRIM "
+          "boxes (EMA workbench) at density ≥ 0.8 where one exists, else at the highest of "
+          "0.6, 0.4, 0.2 or twice the base rate that PRIM reaches; a CART tree is the check.", ""]
     for target in args.targets or DISCOVERY_TARGETS:
         met = table[f"met_{target}"].mean()
         outcome = "met" if met < 0.5 else "missed"  # describe the rarer outcome
         box = discover(table, inputs, target, outcome)
         md += box_markdown(box, target, described[target])
-        if box is not None:
-            plot_box(table, box, out / "figures" / f"prim_{target}.png")
+        if box is not None and box.limits:
+            plot_box(table, box, inputs, out / "figures" / f"prim_{target}.png")
             md += [f"![PRIM box](figures/prim_{target}.png)", "", "CART check:", "", "```",
                    cart_rules(table, inputs, target).rstrip(), "```", ""]
     write_text_atomic(out / "discovery.md", "\n".join(md))

@@ -27,6 +27,7 @@ class Box:
     density: float                    # share of runs in the box that are cases of interest
     mass: float                       # share of all runs inside the box
     base_rate: float                  # share of cases of interest overall
+    threshold: float                  # the density PRIM was asked for
 
 
 def prim_box(x: pd.DataFrame, y: np.ndarray, threshold: float = 0.8,
@@ -60,8 +61,16 @@ def discover(table: pd.DataFrame, inputs: list[str], target: str, outcome: str =
     y = met if outcome == "met" else ~met
     if y.all() or not y.any():
         return None
-    limits, coverage, density, mass, _ = prim_box(table[inputs], y, threshold)
-    return Box(target, outcome, limits, coverage, density, mass, float(y.mean()))
+    # a rare outcome cannot reach a high density: lower the bar step by step (PRIM returns the
+    # whole space, a "dump box", when its peeled box misses the threshold)
+    rate = float(y.mean())
+    for bar in (threshold, 0.6, 0.4, 0.2, min(2 * rate, 0.9)):
+        if bar <= rate:
+            continue
+        limits, coverage, density, mass, _ = prim_box(table[inputs], y, bar)
+        if limits:
+            return Box(target, outcome, limits, coverage, density, mass, rate, bar)
+    return Box(target, outcome, {}, 1.0, rate, 1.0, rate, rate)
 
 
 def cart_rules(table: pd.DataFrame, inputs: list[str], target: str, depth: int = 3) -> str:
@@ -77,25 +86,30 @@ def cart_rules(table: pd.DataFrame, inputs: list[str], target: str, depth: int =
 def box_markdown(box: Box | None, target: str, description: str) -> list[str]:
     if box is None:
         return [f"### {description}", "", "Every run agrees (all met or all missed): no box.", ""]
+    if not box.limits:
+        return [f"### {description}", "", f"Base rate {box.base_rate:.2f}: PRIM finds no box where "
+                f"it is {box.outcome} noticeably more often than overall.", ""]
     lines = [f"### {description}: conditions under which it is {box.outcome}", "",
              f"Base rate {box.base_rate:.2f}; the box holds {box.mass:.0%} of runs, covers "
              f"{box.coverage:.0%} of the runs where it is {box.outcome} (coverage), and "
-             f"{box.density:.0%} of the runs in it have it {box.outcome} (density).", "",
+             f"{box.density:.0%} of the runs in it have it {box.outcome} (density; PRIM asked for "
+             f"{box.threshold:.0%}): {box.density / box.base_rate:.1f} times the base rate. "
+             + ("A rare outcome over four replications a point: read the box as a tendency."
+                if box.density < 0.5 else ""), "",
              "| condition | from | to |", "| --- | ---: | ---: |"]
     lines += [f"| {name} | {lo:.4g} | {hi:.4g} |" for name, (lo, hi) in box.limits.items()]
     return [*lines, ""]
 
 
-def plot_box(table: pd.DataFrame, box: Box, path: Path) -> None:
-    """The two most restricted dimensions, runs coloured by the outcome, the box drawn."""
+def plot_box(table: pd.DataFrame, box: Box, inputs: list[str], path: Path) -> None:
+    """The first two restricted dimensions (or one and another input), runs coloured by the
+    outcome, the box drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = list(box.limits)[:2]
-    if len(names) < 2:
-        names = (names + [c for c in table.columns if c.startswith("met_") is False][:2])[:2]
+    names = (list(box.limits) + [n for n in inputs if n not in box.limits])[:2]
     met = table[f"met_{box.target}"].to_numpy() > 0.5
     fig, ax = plt.subplots(figsize=(6, 4.5))
     ax.scatter(table[names[0]][~met], table[names[1]][~met], s=6, c="#d94801", alpha=0.5,

@@ -27,6 +27,7 @@ class Dimension(BaseModel):
     unit: str
     basis: str
     public_money: Literal["per_year", "none"] = "none"
+    default: float | None = None   # the value when the scenario does not set the key
 
     @model_validator(mode="after")
     def _inside(self) -> Dimension:

@@ -96,7 +96,7 @@ def baseline_levers(scenario, space: Space) -> dict[str, float]:
                 node = node[int(part)] if isinstance(node, list) else node[part]
             out[dim.name] = float(node)
         except (KeyError, IndexError, TypeError, ValueError):
-            out[dim.name] = float(np.clip(0.0, *dim.limit))
+            out[dim.name] = dim.default if dim.default is not None else dim.range[0]
     return out
 
 
