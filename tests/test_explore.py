@@ -72,3 +72,14 @@ def test_bad_exploration_input_is_one_line(tmp_path, capsys, small, case):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and name in err and message in err, err
     assert not out.exists()
+
+
+def test_sobol_command_writes_indices_with_intervals(tmp_path, small):
+    out = tmp_path / "sobol"
+    assert main(["sobol", "--scenario", str(small), "--samples", "4", "--replications", "1",
+                 "--out", str(out), "--posterior", "none", "--quiet",
+                 "--levers", "projects_per_year", "realisation_rate", "carbonate_price_2026"]) == 0
+    indices = pd.read_csv(out / "sobol.csv")
+    assert set(indices.outcome) == {"p_9pct", "revenue_2026"}
+    assert len(indices) == 6 and {"S1", "S1_conf", "ST", "ST_conf"} <= set(indices.columns)
+    assert len(pd.read_parquet(out / "experiments.parquet")) == 4 * (3 + 2)

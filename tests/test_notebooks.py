@@ -49,9 +49,9 @@ def test_enterprise_explorer_executes(tmp_path):
 
 
 def test_sensitivity_executes(tmp_path):
-    execute_notebook("sensitivity", {"scenario": str(BASELINE), "trajectories": 2,
-                                     "replications": 1, "population_scale": 0.15}, tmp_path,
-                     html=False)
+    execute_notebook("sensitivity", {"sobol_dir": str(tmp_path / "none"), "scenario": str(BASELINE),
+                                     "base_samples": 2, "replications": 1,
+                                     "population_scale": 0.15}, tmp_path, html=False)
 
 
 def test_calibration_fit_executes_on_the_committed_posterior(tmp_path):

@@ -89,9 +89,11 @@ def check_folder(folder: Path, stamp: dict[str, Any]) -> None:
 def explore(scenario: ResolvedScenario, space: Space, samples: int, replications: int,
             folder: Path, seed: int, draws: list[dict[str, Any]] | None, workers: int = 1,
             executor: str = "processes", scheduler: str | None = None,
-            progress: Any = None) -> pd.DataFrame:
-    """Run (or resume) the experiment into `folder`; returns the table (one row per run)."""
-    points = design(space, samples, seed)
+            progress: Any = None, points: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Run (or resume) the experiment into `folder`; returns the table (one row per run).
+    `points` replaces the Latin hypercube with a given design (one column per dimension)."""
+    points = design(space, samples, seed) if points is None else points
+    samples = len(points)
     stamp = {"scenario_hash": scenario.digest(), "samples": samples, "replications": replications,
              "seed": seed, "space": space.model_dump(mode="json"), "draws": len(draws) if draws else 0}
     check_folder(folder, stamp)
