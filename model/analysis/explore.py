@@ -15,6 +15,7 @@ for any number of workers.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from concurrent.futures import as_completed
 from pathlib import Path
@@ -64,13 +65,13 @@ def outcomes(yearly: np.ndarray) -> dict[str, float]:
     return out
 
 
-def run_point(args: tuple[ResolvedScenario, Space, int, dict[str, float], int, int,
+def run_point(args: tuple[ResolvedScenario, Space, int, int, dict[str, float], int, int,
                           list[dict[str, Any]] | None]) -> list[dict[str, Any]]:
-    scenario, space, j, values, replications, seed, draws = args
+    scenario, space, j, group, values, replications, seed, draws = args
     changed = apply(scenario, space, values)
     rows = []
     for r in range(replications):
-        rep = run_replication(changed, seed, replication_index(j, r, replications), draws)
+        rep = run_replication(changed, seed, replication_index(group, r, replications), draws)
         rows.append({"sample": j, "replication": rep.index, "draw": rep.draw, **values,
                      "public_money_budgeted": public_money(space, values), **outcomes(rep.yearly)})
     return rows
@@ -89,19 +90,26 @@ def check_folder(folder: Path, stamp: dict[str, Any]) -> None:
 def explore(scenario: ResolvedScenario, space: Space, samples: int, replications: int,
             folder: Path, seed: int, draws: list[dict[str, Any]] | None, workers: int = 1,
             executor: str = "processes", scheduler: str | None = None,
-            progress: Any = None, points: pd.DataFrame | None = None) -> pd.DataFrame:
+            progress: Any = None, points: pd.DataFrame | None = None,
+            groups: list[int] | None = None) -> pd.DataFrame:
     """Run (or resume) the experiment into `folder`; returns the table (one row per run).
-    `points` replaces the Latin hypercube with a given design (one column per dimension)."""
+    `points` replaces the Latin hypercube with a given design (one column per dimension);
+    `groups` gives each point's seed group (points of a group share their random numbers and
+    parameter draws; by default every point is its own group)."""
     points = design(space, samples, seed) if points is None else points
     samples = len(points)
+    groups = list(range(samples)) if groups is None else groups
     stamp = {"scenario_hash": scenario.digest(), "samples": samples, "replications": replications,
-             "seed": seed, "space": space.model_dump(mode="json"), "draws": len(draws) if draws else 0}
+             "seed": seed, "space": space.model_dump(mode="json"), "draws": len(draws) if draws else 0,
+             "design": hashlib.sha256(json.dumps([points.round(12).to_numpy().tolist(), groups])
+                                      .encode()).hexdigest()[:16]}
     check_folder(folder, stamp)
     parts = folder / "points"
     parts.mkdir(parents=True, exist_ok=True)
     write_json_atomic(folder / "explore.json", stamp)
     todo = [j for j in range(samples) if not (parts / f"point_{j:05d}.json").exists()]
-    tasks = [(scenario, space, j, points.iloc[j].to_dict(), replications, seed, draws) for j in todo]
+    tasks = [(scenario, space, j, groups[j], points.iloc[j].to_dict(), replications, seed, draws)
+             for j in todo]
     wrap = progress or (lambda it, total: it)
 
     def save(rows: list[dict[str, Any]]) -> None:

@@ -36,8 +36,13 @@ def sobol_indices(scenario: ResolvedScenario, space: Space, base_samples: int, r
     prob = problem(space)
     points = pd.DataFrame(sobol_sample.sample(prob, base_samples, calc_second_order=False,
                                               seed=seed), columns=prob["names"])
+    # Saltelli's estimators difference the outcome between a base row and the same row with
+    # one input swapped: the rows of one base sample (A, AB_1..AB_D, B) share their random
+    # numbers and parameter draws, or the model's noise would swamp the inputs' effects
+    group_size = prob["num_vars"] + 2
     table = explore(scenario, space, len(points), replications, folder, seed, draws, workers,
-                    progress=progress, points=points)
+                    progress=progress, points=points,
+                    groups=[j // group_size for j in range(len(points))])
     means = table.groupby("sample")[list(OUTCOMES.values())].mean().sort_index()
     rows = []
     for outcome, column in OUTCOMES.items():
@@ -54,9 +59,14 @@ def sobol_indices(scenario: ResolvedScenario, space: Space, base_samples: int, r
           f"points, {replications} replications each (posterior draws). S1: share of the "
           "outcome's variance due to the input alone; ST: including its interactions; ± the "
           "bootstrap 95% interval.", ""]
-    for outcome in OUTCOMES:
+    for outcome, column in OUTCOMES.items():
         part = indices[indices.outcome == outcome].sort_values("ST", ascending=False)
-        md += [f"## {outcome}", "", "| input | S1 | ST |", "| --- | ---: | ---: |"]
+        varying = float((means[column] != means[column].median()).mean())
+        md += [f"## {outcome}", ""]
+        if varying < 0.1:
+            md += [f"Only {varying:.0%} of the points differ from the median outcome: the "
+                   "indices below are not informative.", ""]
+        md += ["| input | S1 | ST |", "| --- | ---: | ---: |"]
         md += [f"| {r.input} | {r.S1:.3f} ± {r.S1_conf:.3f} | {r.ST:.3f} ± {r.ST_conf:.3f} |"
                for r in part.itertuples()]
         md.append("")
