@@ -68,9 +68,9 @@ def check_resume(folder: Path, scenario_hash: str, seed: int) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from model.calibration.abc import load_draws
-    from model.figures import write_figures
-    from model.output import manifest, write_manifest, write_tables
-    from model.report import write_target_tables
+    from model.reporting.figures import write_figures
+    from model.reporting.report import write_target_tables
+    from model.reporting.tables import manifest, write_manifest, write_tables
     from model.runner import load_replications, run_ensemble
     from model.scenario import load_scenario
     from model.yamlio import write_json_atomic
@@ -148,7 +148,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from model.compare import compare
+    from model.analysis.compare import compare
 
     folders = [Path(f) for f in args.runs]
     out = Path(args.out) if args.out else RESULTS_DIR / ("compare_" + "_vs_".join(
@@ -261,7 +261,7 @@ def load_explore_inputs(args: argparse.Namespace):
 
 
 def check_targets(names: list[str]) -> None:
-    from model.targets import TARGETS_FILE, load_targets
+    from model.analysis.targets import TARGETS_FILE, load_targets
 
     known = [t.id for t in load_targets().targets]
     for name in names:
@@ -277,7 +277,7 @@ DISCOVERY_TARGETS = ("revenue_cagr_2023_2026", "lithium_revenue", "circular_reve
 def cmd_explore(args: argparse.Namespace) -> int:
     from model.analysis.discovery import box_markdown, cart_rules, discover, plot_box
     from model.analysis.explore import explore
-    from model.targets import load_targets
+    from model.analysis.targets import load_targets
     from model.yamlio import write_text_atomic
 
     scenario, space, draws, seed = load_explore_inputs(args)
@@ -354,7 +354,7 @@ def cmd_sobol(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from model.report import notebook_report
+    from model.reporting.report import notebook_report
 
     start = time.perf_counter()
     folders = [Path(f) for f in args.runs]
@@ -365,8 +365,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 def cmd_levers(args: argparse.Namespace) -> int:
+    from model.analysis.levers import lever_effects, write_lever_table
     from model.calibration.abc import load_draws
-    from model.levers import lever_effects, write_lever_table
     from model.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)

@@ -32,7 +32,7 @@ from scipy import stats
 
 from model import YichunModel, load_scenario
 from model.agents import Enterprise
-from model.figures import chain_label
+from model.reporting.figures import chain_label
 from model.structure import CHAINS
 
 sc = load_scenario(scenario).updated({"run": {"population_scale": population_scale}})

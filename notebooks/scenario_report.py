@@ -31,8 +31,8 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Image, Markdown, display
 
-from model.compare import comparison_tables, fan_charts, load_run
-from model.consistency import consistency_table
+from model.analysis.compare import comparison_tables, fan_charts, load_run
+from model.analysis.consistency import consistency_table
 
 runs = [load_run(Path(d)) for d in run_dirs]
 names = [r.name for r in runs]

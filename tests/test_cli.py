@@ -165,7 +165,7 @@ def test_levers_table_pairs_every_lever(tmp_path, small_scenario, capsys):
     assert main(["levers", str(small_scenario), "--replications", "3", "--posterior", "none",
                  "--out", str(out), "--quiet"]) == 0
     rows = {r["lever"]: r for r in csv.DictReader((out / "levers.csv").open(encoding="utf-8"))}
-    from model.levers import LEVERS
+    from model.analysis.levers import LEVERS
 
     assert set(rows) == {lever.name for lever in LEVERS}
     for name in ("tech_upgrade_fund", "more_projects", "no_chain_leaders", "awards_off"):

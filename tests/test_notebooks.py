@@ -7,7 +7,7 @@ import pytest
 
 from model.cli import main
 from model.paths import PROJECT_ROOT
-from model.report import execute_notebook
+from model.reporting.report import execute_notebook
 from tests.conftest import BASELINE, write
 
 DEFAULT_POSTERIOR = PROJECT_ROOT / "calibration" / "posterior" / "default"

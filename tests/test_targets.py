@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
+from model.analysis.compare import paired_difference
+from model.analysis.targets import evaluate, facts_value, load_targets, targets_markdown, wilson_interval
 from model.cli import main
-from model.compare import paired_difference
 from model.runner import YEARLY_STATS
 from model.statistics import YEARS
 from model.structure import SCOPES
-from model.targets import evaluate, facts_value, load_targets, targets_markdown, wilson_interval
 from tests.conftest import BASELINE, write
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model.figures import save_figure
+from model.reporting.figures import save_figure
 
 
 @dataclass

@@ -26,12 +26,12 @@ import pandas as pd
 from SALib.sample import latin
 
 from model.analysis.space import Space, apply, public_money
+from model.analysis.targets import load_targets, target_values
 from model.errors import InputError
 from model.parallel import process_executor
 from model.runner import YEARLY_STATS, run_replication
 from model.scenario import ResolvedScenario
 from model.statistics import YEARS
-from model.targets import load_targets, target_values
 from model.yamlio import write_json_atomic
 
 PLAN = slice(YEARS.index(2023), YEARS.index(2026) + 1)

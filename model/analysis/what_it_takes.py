@@ -21,8 +21,8 @@ import pandas as pd
 
 from model.analysis.explore import design
 from model.analysis.space import Space, apply, public_money
+from model.analysis.targets import load_targets, target_values, wilson_interval
 from model.runner import run_replication
-from model.targets import load_targets, target_values, wilson_interval
 
 CANDIDATES = 20000
 ATTEMPTS = 3
@@ -145,7 +145,7 @@ def plot_frontier(frontiers: dict[str, pd.DataFrame], path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from model.figures import save_figure
+    from model.reporting.figures import save_figure
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for target, f in frontiers.items():
@@ -161,7 +161,7 @@ def plot_frontier(frontiers: dict[str, pd.DataFrame], path) -> None:
 
 
 def package_markdown(packages: list[Package], scenario, space: Space, out) -> None:
-    from model.output import csv_cell
+    from model.reporting.tables import csv_cell
     from model.yamlio import write_text_atomic
 
     base = baseline_levers(scenario, space)

@@ -463,7 +463,7 @@ def write_posterior(calib: Calibration, table: Table, out: Path, seconds: float,
     summary = {name: {"mean": float(np.average(post.values[:, j], weights=post.weights)),
                       "q05": float(q[0, j]), "q50": float(q[1, j]), "q95": float(q[2, j])}
                for j, name in enumerate(calib.names)}
-    from model.output import code_version
+    from model.reporting.tables import code_version
 
     feasible = int(table.feasible().sum())
     manifest = {

@@ -16,9 +16,9 @@ import numpy as np  # noqa: E402
 
 from model.calibration.abc import SEP, Calibration, load_draws, prior_distribution  # noqa: E402
 from model.calibration.observations import Observation, standardised_gap  # noqa: E402
-from model.figures import save_figure  # noqa: E402
-from model.output import csv_cell  # noqa: E402
 from model.parallel import fork_pool  # noqa: E402
+from model.reporting.figures import save_figure  # noqa: E402
+from model.reporting.tables import csv_cell  # noqa: E402
 from model.yamlio import write_text_atomic  # noqa: E402
 
 _STATE: dict[str, Any] = {}

@@ -24,13 +24,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from model.analysis.targets import load_targets, target_values  # noqa: E402
 from model.errors import InputError  # noqa: E402
-from model.figures import chain_panels, plan_path, save_figure  # noqa: E402
-from model.output import stack_yearly  # noqa: E402
+from model.reporting.figures import chain_panels, plan_path, save_figure  # noqa: E402
+from model.reporting.tables import stack_yearly  # noqa: E402
 from model.runner import YEARLY_STATS, load_replications  # noqa: E402
 from model.statistics import YEARS  # noqa: E402
 from model.structure import SCOPES  # noqa: E402
-from model.targets import load_targets, target_values  # noqa: E402
 from model.yamlio import write_text_atomic  # noqa: E402
 
 KEY_VALUES = (("total", "revenue"), ("total", "revenue_growth_pct"), ("total", "above_scale_firms"),

@@ -18,8 +18,8 @@ from scipy import stats
 
 from model.errors import InputError
 from model.facts import load_facts
-from model.output import csv_cell
 from model.paths import SCENARIO_DIR
+from model.reporting.tables import csv_cell
 from model.runner import YEARLY_STATS
 from model.statistics import YEARS
 from model.structure import SCOPES

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model.consistency import consistency_table
-from model.output import CHAIN_OVERLAP_NOTE, stack_yearly
+from model.analysis.consistency import consistency_table
+from model.analysis.targets import evaluate, load_targets, targets_csv, targets_markdown
+from model.reporting.tables import CHAIN_OVERLAP_NOTE, stack_yearly
 from model.runner import Replication
 from model.scenario import ResolvedScenario
-from model.targets import evaluate, load_targets, targets_csv, targets_markdown
 from model.yamlio import write_text_atomic
 
 
@@ -34,7 +34,7 @@ def write_target_tables(folder: Path, scenario: ResolvedScenario, reps: list[Rep
     return rows
 
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def execute_notebook(name: str, parameters: dict, out: Path, html: bool = True) -> Path:
@@ -66,10 +66,14 @@ def execute_notebook(name: str, parameters: dict, out: Path, html: bool = True) 
 
 def notebook_report(run_dirs: list[Path], out: Path) -> Path:
     """The scenario report of run folders as an executed notebook and HTML."""
-    from model.compare import load_run
+    from model.analysis.compare import load_run
+    from model.paths import RESULTS_DIR
 
-    for folder in run_dirs:
-        load_run(folder)  # fails early, with a clear message, on a folder that is not a run
-    execute_notebook("scenario_report", {"run_dirs": [str(Path(d).resolve()) for d in run_dirs],
-                                         "figure_dir": "figures"}, out)
+    # fails early, with a clear message, on a folder that is not a run
+    name = [load_run(folder) for folder in run_dirs][0].name
+    execute_notebook("scenario_report", {
+        "run_dirs": [str(Path(d).resolve()) for d in run_dirs], "figure_dir": "figures",
+        # the first scenario's exploration and what-it-takes answer, where they were made
+        "explore_dir": str(RESULTS_DIR / f"explore_{name}"),
+        "what_it_takes_dir": str(RESULTS_DIR / f"what_it_takes_{name}")}, out)
     return out / "scenario_report.html"

@@ -1,0 +1,1 @@
+"""Output around the simulation: tables, figures and the run report."""
