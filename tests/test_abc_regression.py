@@ -93,3 +93,18 @@ def test_table_gaps_equal_the_single_gap(obs, value):
     """The vectorised summaries agree with the per-observation definition for every kind."""
     assert standardised_gaps([obs], np.array([[value]]))[0, 0] == pytest.approx(
         standardised_gap(obs, value), abs=1e-9)
+
+
+def test_forecast_errors_and_the_diebold_mariano_test():
+    from model.calibration.forecast import diebold_mariano, error
+
+    obs = {o.id: o for o in OBS}
+    assert error(obs["carbonate_output_2022"], 150000.0) == 0.0          # a bound that is met
+    assert error(obs["carbonate_output_2022"], 130000.0) == 10000.0
+    assert error(obs["va_level_2022"], 1050.0) == 0.0                    # inside the interval
+    assert error(obs["rev_2022"], 5000.0) == pytest.approx(94.6)
+    rng = np.random.default_rng(0)
+    naive = np.abs(rng.normal(0, 1, 40)) + 1.0
+    better = diebold_mariano(naive - 0.8 + rng.normal(0, 0.3, 40), naive)
+    assert better["statistic"] < 0 and better["p_value"] < 0.01
+    assert diebold_mariano(naive[:3], naive[:3] + 1) is None             # too few points
