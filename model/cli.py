@@ -314,7 +314,13 @@ def cmd_explore(args: argparse.Namespace) -> int:
 def cmd_what_it_takes(args: argparse.Namespace) -> int:
     from model.analysis.explore import explore
     from model.analysis.space import Space
-    from model.analysis.what_it_takes import cheapest, frontier, package_markdown, plot_frontier
+    from model.analysis.what_it_takes import (
+        cheapest,
+        frontier,
+        lever_search,
+        package_markdown,
+        plot_frontier,
+    )
 
     check_targets(args.targets)
     scenario, space, draws, seed = load_explore_inputs(args)
@@ -324,10 +330,11 @@ def cmd_what_it_takes(args: argparse.Namespace) -> int:
                     draws, args.workers, progress=_progress(not args.quiet))
     packages, frontiers = [], {}
     for target in args.targets:
-        frontiers[target] = frontier(table, space, target, seed)
+        search = lever_search(table, space, target, seed)
+        frontiers[target] = frontier(search)
         for bar in (0.5, 0.8):
-            packages.append(cheapest(table, space, target, bar, scenario, seed, draws,
-                                     args.confirm, args.workers))
+            packages.append(cheapest(search, space, bar, scenario, seed, draws, args.confirm,
+                                     args.workers))
             p = packages[-1]
             print(f"{target} P>={bar}: {'reached' if p.reached else 'out of reach'}; "
                   f"{p.public_money:.1f} 亿 over 2023-2026, confirmed P = {p.confirmed:.2f} "

@@ -9,7 +9,8 @@ Dask's nanny does for its workers.
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 
@@ -26,3 +27,25 @@ def fork_pool(workers: int) -> Any:
 
 def process_executor(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, initializer=single_threaded_blas)
+
+
+def completed(func: Callable[[Any], Any], tasks: list[Any], workers: int = 1,
+              executor: str = "processes", scheduler: str | None = None) -> Iterator[Any]:
+    """func over tasks, each result as it finishes: in this process (one worker), on a process
+    pool, or on Dask (the scheduler at `scheduler`, or a LocalCluster of `workers`). On an
+    error the pool's queued tasks are cancelled, so it fails at once."""
+    if executor == "dask":
+        from model.distributed import dask_map
+
+        yield from dask_map(func, tasks, scheduler, workers)
+    elif workers <= 1:
+        yield from (func(t) for t in tasks)
+    else:
+        with process_executor(workers) as pool:
+            futures = [pool.submit(func, t) for t in tasks]
+            try:
+                for fut in as_completed(futures):
+                    yield fut.result()
+            except BaseException:
+                pool.shutdown(cancel_futures=True)
+                raise

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import numpy as np
 
 from model.economy import YichunModel
 from model.government import INSTRUMENTS
-from model.parallel import process_executor
+from model.parallel import completed
 from model.scenario import ResolvedScenario
 from model.statistics import MONTHLY, YEARLY, derived_yearly
 from model.yamlio import atomic_path
@@ -116,27 +115,8 @@ def run_ensemble(scenario: ResolvedScenario, folder: Path, replications: int, se
     todo = [i for i in range(replications) if not (folder / rep_name(i)).exists()]
     tasks = [(scenario, seed, i, draws) for i in todo]
     wrap = progress or (lambda it, total: it)
-
-    def save(rep: Replication) -> None:
+    for rep in wrap(completed(_task, tasks, workers, executor, scheduler), len(tasks)):
         rep.save(folder / rep_name(rep.index))
-
-    if executor == "dask":
-        from model.distributed import dask_map
-
-        for rep in wrap(dask_map(_task, tasks, scheduler, workers), len(tasks)):
-            save(rep)
-    elif workers <= 1:
-        for rep in wrap((_task(t) for t in tasks), len(tasks)):
-            save(rep)
-    else:
-        with process_executor(workers) as pool:
-            futures = [pool.submit(_task, t) for t in tasks]
-            try:
-                for fut in wrap(as_completed(futures), len(futures)):
-                    save(fut.result())
-            except BaseException:
-                pool.shutdown(cancel_futures=True)  # fail now, not after every queued task
-                raise
     return todo
 
 

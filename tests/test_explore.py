@@ -83,3 +83,14 @@ def test_sobol_command_writes_indices_with_intervals(tmp_path, small):
     assert set(indices.outcome) == {"p_9pct", "revenue_2026"}
     assert len(indices) == 6 and {"S1", "S1_conf", "ST", "ST_conf"} <= set(indices.columns)
     assert len(pd.read_parquet(out / "experiments.parquet")) == 4 * (3 + 2)
+
+
+def test_what_it_takes_confirms_each_package(tmp_path, small):
+    out = tmp_path / "wit"
+    assert main(["what-it-takes", "lithium_revenue", "--scenario", str(small), "--samples", "6",
+                 "--replications", "1", "--confirm", "4", "--posterior", "none", "--out",
+                 str(out), "--quiet"]) == 0
+    rows = pd.read_csv(out / "what_it_takes.csv")
+    assert list(rows["bar"]) == [0.5, 0.8] and set(rows["replications"]) == {4}
+    assert ((rows["low"] <= rows["confirmed"]) & (rows["confirmed"] <= rows["high"])).all()
+    assert (out / "figures" / "frontier.png").is_file()

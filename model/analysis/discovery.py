@@ -31,7 +31,7 @@ class Box:
 
 
 def prim_box(x: pd.DataFrame, y: np.ndarray, threshold: float = 0.8,
-             peel_alpha: float = 0.05) -> tuple[dict[str, tuple[float, float]], float, float, float, object]:
+             peel_alpha: float = 0.05) -> tuple[dict[str, tuple[float, float]], float, float, float]:
     """The PRIM box of highest coverage with density >= threshold (or the densest point)."""
     import logging
     import warnings
@@ -51,7 +51,7 @@ def prim_box(x: pd.DataFrame, y: np.ndarray, threshold: float = 0.8,
     limits = {c: (float(lims.loc[0, c]), float(lims.loc[1, c])) for c in x.columns
               if lims.loc[0, c] != full.loc[0, c] or lims.loc[1, c] != full.loc[1, c]}
     row = trajectory.loc[i]
-    return limits, float(row["coverage"]), float(row["density"]), float(row["mass"]), box
+    return limits, float(row["coverage"]), float(row["density"]), float(row["mass"])
 
 
 def discover(table: pd.DataFrame, inputs: list[str], target: str, outcome: str = "met",
@@ -67,7 +67,7 @@ def discover(table: pd.DataFrame, inputs: list[str], target: str, outcome: str =
     for bar in (threshold, 0.6, 0.4, 0.2, min(2 * rate, 0.9)):
         if bar <= rate:
             continue
-        limits, coverage, density, mass, _ = prim_box(table[inputs], y, bar)
+        limits, coverage, density, mass = prim_box(table[inputs], y, bar)
         if limits:
             return Box(target, outcome, limits, coverage, density, mass, rate, bar)
     return Box(target, outcome, {}, 1.0, rate, 1.0, rate, rate)

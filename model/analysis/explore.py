@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from concurrent.futures import as_completed
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from SALib.sample import latin
 from model.analysis.space import Space, apply, public_money
 from model.analysis.targets import load_targets, target_values
 from model.errors import InputError
-from model.parallel import process_executor
+from model.parallel import completed
 from model.runner import YEARLY_STATS, run_replication
 from model.scenario import ResolvedScenario
 from model.statistics import YEARS
@@ -111,27 +110,8 @@ def explore(scenario: ResolvedScenario, space: Space, samples: int, replications
     tasks = [(scenario, space, j, groups[j], points.iloc[j].to_dict(), replications, seed, draws)
              for j in todo]
     wrap = progress or (lambda it, total: it)
-
-    def save(rows: list[dict[str, Any]]) -> None:
+    for rows in wrap(completed(run_point, tasks, workers, executor, scheduler), len(tasks)):
         write_json_atomic(parts / f"point_{rows[0]['sample']:05d}.json", rows)
-
-    if executor == "dask":
-        from model.distributed import dask_map
-
-        for rows in wrap(dask_map(run_point, tasks, scheduler, workers), len(tasks)):
-            save(rows)
-    elif workers <= 1:
-        for rows in wrap((run_point(t) for t in tasks), len(tasks)):
-            save(rows)
-    else:
-        with process_executor(workers) as pool:
-            futures = [pool.submit(run_point, t) for t in tasks]
-            try:
-                for fut in wrap(as_completed(futures), len(futures)):
-                    save(fut.result())
-            except BaseException:
-                pool.shutdown(cancel_futures=True)  # fail now, not after every queued task
-                raise
     rows = [row for j in range(samples)
             for row in json.loads((parts / f"point_{j:05d}.json").read_text())]
     table = pd.DataFrame(rows)

@@ -65,17 +65,12 @@ def predict(model: Any, packages: pd.DataFrame) -> np.ndarray:
 def confirm(scenario, space: Space, package: dict[str, float], target: str, replications: int,
             seed: int, draws: list[dict[str, Any]] | None, workers: int) -> tuple[float, float, float]:
     """P(met) at the package from a fresh ensemble (common random numbers with the scenario)."""
-    from model.parallel import process_executor
+    from model.parallel import completed
 
     changed = apply(scenario, space, package)
     spec = next(t for t in load_targets().targets if t.id == target)
     tasks = [(changed, seed, r, draws) for r in range(replications)]
-    if workers > 1:
-        with process_executor(workers) as pool:
-            reps = list(pool.map(_run, tasks, chunksize=8))
-    else:
-        reps = [_run(t) for t in tasks]
-    values = target_values(spec, np.stack(reps))
+    values = target_values(spec, np.stack(list(completed(_run, tasks, workers))))
     k = int(np.sum(np.nan_to_num(values, nan=-np.inf) >= spec.threshold - 1e-9))
     low, high = wilson_interval(k, replications)
     return k / replications, low, high
@@ -100,14 +95,26 @@ def baseline_levers(scenario, space: Space) -> dict[str, float]:
     return out
 
 
-def cheapest(table: pd.DataFrame, space: Space, target: str, bar: float, scenario, seed: int,
-             draws, replications: int, workers: int) -> Package:
-    levers = [d.name for d in space.levers]
-    model = lever_model(table, levers, target)
-    lever_space = Space(levers=space.levers)
-    candidates = design(lever_space, CANDIDATES, seed + 1)
-    probability = predict(model, candidates)
+@dataclass
+class LeverSearch:
+    """Candidate packages of one target, scored once: their predicted P(met) and cost."""
+    target: str
+    candidates: pd.DataFrame
+    probability: np.ndarray
+    cost: np.ndarray
+
+
+def lever_search(table: pd.DataFrame, space: Space, target: str, seed: int) -> LeverSearch:
+    model = lever_model(table, [d.name for d in space.levers], target)
+    candidates = design(Space(levers=space.levers), CANDIDATES, seed + 1)
     cost = np.array([public_money(space, row) for row in candidates.to_dict("records")])
+    return LeverSearch(target, candidates, predict(model, candidates), cost)
+
+
+def cheapest(search: LeverSearch, space: Space, bar: float, scenario, seed: int, draws,
+             replications: int, workers: int) -> Package:
+    levers = [d.name for d in space.levers]
+    candidates, probability, cost = search.candidates, search.probability, search.cost
     base = baseline_levers(scenario, space)
     width = np.array([d.range[1] - d.range[0] for d in space.levers])
     change = np.sqrt((((candidates[levers].to_numpy() - np.array([base[n] for n in levers]))
@@ -119,24 +126,20 @@ def cheapest(table: pd.DataFrame, space: Space, target: str, bar: float, scenari
     result = None
     for i in picks:
         package = candidates.iloc[i].to_dict()
-        p, low, high = confirm(scenario, space, package, target, replications, seed, draws, workers)
-        result = Package(target, bar, package, float(cost[i]), float(probability[i]), p, low, high,
-                         replications, reached and p >= bar)
+        p, low, high = confirm(scenario, space, package, search.target, replications, seed, draws,
+                               workers)
+        result = Package(search.target, bar, package, float(cost[i]), float(probability[i]), p,
+                         low, high, replications, reached and p >= bar)
         if result.reached:
             break
     return result
 
 
-def frontier(table: pd.DataFrame, space: Space, target: str, seed: int) -> pd.DataFrame:
+def frontier(search: LeverSearch) -> pd.DataFrame:
     """Highest predicted P(met) at each level of public money (the cost-probability frontier)."""
-    levers = [d.name for d in space.levers]
-    model = lever_model(table, levers, target)
-    candidates = design(Space(levers=space.levers), CANDIDATES, seed + 1)
-    probability = predict(model, candidates)
-    cost = np.array([public_money(space, row) for row in candidates.to_dict("records")])
-    order = np.argsort(cost)
-    return pd.DataFrame({"public_money": cost[order],
-                         "best_probability": np.maximum.accumulate(probability[order])})
+    order = np.argsort(search.cost)
+    return pd.DataFrame({"public_money": search.cost[order],
+                         "best_probability": np.maximum.accumulate(search.probability[order])})
 
 
 def plot_frontier(frontiers: dict[str, pd.DataFrame], path) -> None:
