@@ -88,9 +88,10 @@ class Firm(mesa.Agent):
                         * m.params.max_utilisation)
 
     def spill_over(self) -> None:
-        """Orders beyond capacity go to the segment's firms with spare capacity."""
+        """Part of the orders beyond capacity go to the segment's firms with spare capacity."""
         m, s = self.model, self.segment
-        excess, spare = max(self.demand - self.ceiling, 0.0), max(self.ceiling - self.demand, 0.0)
+        excess = m.params.spillover_share * max(self.demand - self.ceiling, 0.0)
+        spare = max(self.ceiling - self.demand, 0.0)
         moved = min(m.excess[s], m.spare[s])
         take = moved / m.spare[s] if m.spare[s] > 0 else 0.0
         give = moved / m.excess[s] if m.excess[s] > 0 else 0.0
@@ -299,7 +300,8 @@ class ReferenceModel(mesa.Model):
                                * (relative / c.market[t]) ** theta
                                * gain ** (p.productivity_price_pass_through * p.price_elasticity))
         firms.do("set_demand")
-        self.excess = self.segment_sum(max(f.demand - f.ceiling, 0.0) for f in self.firms)
+        self.excess = self.segment_sum(p.spillover_share * max(f.demand - f.ceiling, 0.0)
+                                       for f in self.firms)
         self.spare = self.segment_sum(max(f.ceiling - f.demand, 0.0) for f in self.firms)
         firms.do("spill_over")
         # 3. production, at prices lowered by the segment's productivity gains

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from model.errors import InputError
-from model.paths import PROJECT_ROOT, RESULTS_DIR
+from model.paths import BASELINE, POSTERIOR_DIR, PROJECT_ROOT, results_dir
 
 
 def file_digest(path: Path) -> str:
@@ -42,7 +42,7 @@ def resolve_posterior(scenario, choice: str | None) -> Path | None:
         return None
     path = Path(name)
     if len(path.parts) == 1 and not path.exists():
-        path = PROJECT_ROOT / "calibration" / "posterior" / name
+        path = POSTERIOR_DIR / name
     if not (path / "draws.json").is_file():
         source = "--posterior" if choice is not None else f"{scenario.files[-1]}: key 'calibration'"
         raise InputError(None, None, f"{source}: no posterior draws at {path} "
@@ -70,6 +70,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from model.calibration.abc import load_draws
     from model.reporting.figures import write_figures
     from model.reporting.report import write_target_tables
+    from model.reporting.summary import write_summary
     from model.reporting.tables import manifest, write_manifest, write_tables
     from model.runner import load_replications, run_ensemble
     from model.scenario import load_scenario
@@ -79,7 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     seed = scenario.spec.run.seed if args.seed is None else args.seed
     replications = args.replications or scenario.spec.run.replications
-    folder = Path(args.out) if args.out else RESULTS_DIR / scenario.name
+    folder = Path(args.out) if args.out else results_dir() / scenario.name
     posterior = resolve_posterior(scenario, args.posterior)
     draws = load_draws(posterior) if posterior else None
     identity = scenario.digest() + (f"+{file_digest(posterior / 'draws.json')}" if posterior else "")
@@ -102,6 +103,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     write_manifest(folder, manifest(scenario, seed, reps, args.workers, wall,
                                     {"figures": figures, "replications_run_now": len(ran),
                                      "posterior": posterior_info}))
+    write_summary(folder)
     print(f"{scenario.name}: {replications} replication(s) ({len(ran)} run now) in {wall:.1f} s "
           f"-> {folder}")
     headline = {r["target"]: r for r in rows}
@@ -151,7 +153,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from model.analysis.compare import compare
 
     folders = [Path(f) for f in args.runs]
-    out = Path(args.out) if args.out else RESULTS_DIR / ("compare_" + "_vs_".join(
+    out = Path(args.out) if args.out else results_dir() / ("compare_" + "_vs_".join(
         f.name for f in folders))
     compare(folders, out)
     print(f"comparison of {len(folders)} runs -> {out}")
@@ -174,7 +176,7 @@ def load_calibration(args: argparse.Namespace):
 def posterior_folder(args: argparse.Namespace, calib) -> Path:
     if getattr(args, "out", None):
         return Path(args.out)
-    return PROJECT_ROOT / "calibration" / "posterior" / calib.config.name
+    return POSTERIOR_DIR / calib.config.name
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -282,7 +284,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
     scenario, space, draws, seed = load_explore_inputs(args)
     check_targets(args.targets or [])
-    out = Path(args.out) if args.out else RESULTS_DIR / f"explore_{scenario.name}"
+    out = Path(args.out) if args.out else results_dir() / f"explore_{scenario.name}"
     start = time.perf_counter()
     table = explore(scenario, space, args.samples, args.replications, out, seed, draws,
                     args.workers, args.executor, args.scheduler, _progress(not args.quiet))
@@ -325,7 +327,7 @@ def cmd_what_it_takes(args: argparse.Namespace) -> int:
     check_targets(args.targets)
     scenario, space, draws, seed = load_explore_inputs(args)
     space = Space(levers=space.levers)
-    out = Path(args.out) if args.out else RESULTS_DIR / f"what_it_takes_{scenario.name}"
+    out = Path(args.out) if args.out else results_dir() / f"what_it_takes_{scenario.name}"
     table = explore(scenario, space, args.samples, args.replications, out / "levers_design", seed,
                     draws, args.workers, progress=_progress(not args.quiet))
     packages, frontiers = [], {}
@@ -349,7 +351,7 @@ def cmd_sobol(args: argparse.Namespace) -> int:
     from model.analysis.sobol import sobol_indices
 
     scenario, space, draws, seed = load_explore_inputs(args)
-    out = Path(args.out) if args.out else RESULTS_DIR / f"sobol_{scenario.name}"
+    out = Path(args.out) if args.out else results_dir() / f"sobol_{scenario.name}"
     start = time.perf_counter()
     indices = sobol_indices(scenario, space, args.samples, args.replications, out, seed, draws,
                             args.workers, _progress(not args.quiet))
@@ -365,7 +367,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     folders = [Path(f) for f in args.runs]
-    out = Path(args.out) if args.out else RESULTS_DIR / ("report_" + "_vs_".join(
+    out = Path(args.out) if args.out else results_dir() / ("report_" + "_vs_".join(
         f.name for f in folders))
     html = notebook_report(folders, out)
     print(f"report of {len(folders)} run(s) in {time.perf_counter() - start:.1f} s -> {html}")
@@ -380,7 +382,7 @@ def cmd_levers(args: argparse.Namespace) -> int:
     seed = scenario.spec.run.seed if args.seed is None else args.seed
     posterior = resolve_posterior(scenario, args.posterior)
     draws = load_draws(posterior) if posterior else None
-    folder = Path(args.out) if args.out else RESULTS_DIR / f"levers_{scenario.name}"
+    folder = Path(args.out) if args.out else results_dir() / f"levers_{scenario.name}"
     start = time.perf_counter()
     rows = lever_effects(scenario, args.replications, seed, args.workers, draws,
                          _progress(not args.quiet))
@@ -394,6 +396,24 @@ def cmd_levers(args: argparse.Namespace) -> int:
         print(f"  {r['lever']:20s} Δrevenue {r['d_revenue_2026']:+8.2f} ± {r['se_revenue_2026']:.2f}  "
               f"Δown {r['d_own']:+.4g} ± {r['se_own']:.2g}  {flag}")
     return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Replace this process by the Solara server (so its process id is the server's)."""
+    import os
+
+    from model.dashboard import logic
+
+    if not 0 < args.population_scale <= 200:
+        raise InputError("--population-scale", None, "expected a number in (0, 200]")
+    os.environ[logic.ENV_REPLICATIONS] = str(args.replications)
+    os.environ[logic.ENV_SCALE] = str(args.population_scale)
+    app = Path(logic.__file__).with_name("app.py")
+    command = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host,
+               "--port", str(args.port), "--production", "--no-open"]
+    print(f"dashboard: http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
+    os.execv(sys.executable, command)
+    return 0  # not reached
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -414,7 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a scenario (one or more replications) into a folder")
-    run.add_argument("scenario", help="scenario YAML file")
+    run.add_argument("scenario", help="scenario YAML file, or a shipped scenario's name (baseline, ...)")
     run.add_argument("--seed", type=int, help="root seed (default: the scenario's run.seed)")
     run.add_argument("--replications", type=int, help="number of replications")
     run.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
@@ -477,7 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.set_defaults(func=cmd_recovery)
 
     def exploration_args(p: argparse.ArgumentParser, samples: int, replications: int) -> None:
-        p.add_argument("--scenario", default=str(PROJECT_ROOT / "scenarios" / "baseline.yaml"))
+        p.add_argument("--scenario", default=str(BASELINE))
         p.add_argument("--space", help="levers and uncertainties (default scenarios/explore/space.yaml)")
         p.add_argument("--samples", type=int, default=samples, help="design points")
         p.add_argument("--replications", type=int, default=replications,
@@ -513,7 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     lev = sub.add_parser("levers", help="lever-effects table: each lever alone against the "
                          "scenario, paired on common random numbers")
-    lev.add_argument("scenario", nargs="?", default=str(PROJECT_ROOT / "scenarios" / "baseline.yaml"))
+    lev.add_argument("scenario", nargs="?", default=str(BASELINE))
     lev.add_argument("--replications", type=int, default=40)
     lev.add_argument("--seed", type=int, help="root seed (default: the scenario's run.seed)")
     lev.add_argument("--workers", type=int, default=1)
@@ -523,12 +543,18 @@ def build_parser() -> argparse.ArgumentParser:
     lev.set_defaults(func=cmd_levers)
 
     bench = sub.add_parser("bench", help="time full 2022-2026 runs of the engine")
-    bench.add_argument("--scenario", default=str(PROJECT_ROOT / "scenarios" / "baseline.yaml"))
+    bench.add_argument("--scenario", default=str(BASELINE))
     bench.add_argument("--repeats", type=int, default=7)
     bench.add_argument("--scale", type=float, default=1.0, help="population scale factor")
     bench.add_argument("--full", action="store_true", help="the whole performance suite: "
                        "reference comparison, scaling to 10^6 firms, ensemble throughput")
     bench.set_defaults(func=cmd_bench)
+    dash = sub.add_parser("dashboard", help="start the interactive dashboard (Solara) on localhost")
+    dash.add_argument("--port", type=int, default=8765, help="port (0: a free one)")
+    dash.add_argument("--host", default="127.0.0.1")
+    dash.add_argument("--replications", type=int, default=12, help="replications a live run starts with")
+    dash.add_argument("--population-scale", type=float, default=1.0, dest="population_scale")
+    dash.set_defaults(func=cmd_dashboard)
     return parser
 
 

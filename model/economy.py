@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import mesa
 import numpy as np
 
@@ -18,11 +21,34 @@ from model.population import (
     link_suppliers,
     synthesise,
 )
-from model.scenario import N_MONTHS, ResolvedScenario
+from model.scenario import N_MONTHS, ResolvedScenario, dotted, load_scenario
 from model.state import FirmViews
-from model.statistics import Recorder, scope_matrix
+from model.statistics import MONTHLY, Recorder, scope_matrix
 from model.step import one_step
 from model.structure import SCOPES, SEGMENTS
+
+
+def _city(statistic: str) -> Any:
+    """A Mesa model reporter: the city's value of a monthly statistic in the month just run."""
+    column = MONTHLY.index(statistic)
+    return lambda model: float(model.recorder.monthly[model.t - 1, 0, column])
+
+
+#: What ``datacollector`` records each month (Mesa's DataCollector; the full statistics per
+#: scope are in ``model.recorder``).
+MONTHLY_REPORTERS = {name: _city(name) for name in (
+    "revenue", "value_added", "profit", "above_scale_firms", "firms_alive", "chain_leaders",
+    "carbonate_tonnes")}
+
+
+def _resolve(scenario: ResolvedScenario | str | Path, population_scale: float | None,
+             changes: dict[str, Any]) -> ResolvedScenario:
+    if not isinstance(scenario, ResolvedScenario):
+        scenario = load_scenario(scenario)
+    if population_scale is not None:
+        changes = {**changes, "run.population_scale": population_scale}
+    return scenario.updated(dotted(changes)) if changes else scenario
+
 
 #: The mechanisms that draw random numbers during a run, each with its own stream per month.
 STREAMS = ("market", "innovation", "upgrade", "digital", "sign", "open", "exit", "entry", "links")
@@ -31,12 +57,20 @@ STREAMS = ("market", "innovation", "upgrade", "digital", "sign", "open", "exit",
 class YichunModel(mesa.Model):
     """Yichun's manufacturing firms, January 2022 to December 2026, one step a month.
 
-    ``seed`` may be an int or a ``numpy.random.SeedSequence`` (ensembles spawn one per
-    replication); it fixes every random number of the run.
+    Built the Mesa way, every argument has a default: ``scenario`` is a resolved scenario, a
+    scenario file or a shipped scenario's name; ``seed`` an int or a
+    ``numpy.random.SeedSequence`` (ensembles spawn one per replication) and fixes every random
+    number of the run; ``population_scale`` scales the firm population; any other keyword is a
+    scenario key as a dotted path, e.g. ``**{"policy.attraction.projects_per_year": 450}`` or
+    ``**{"parameters.spillover_share": 0.3}`` (so ``mesa.batch_run`` can sweep levers). The
+    scenario's parameter values are used as they stand: ensembles (``model.runner``) replace
+    the estimated ones with posterior draws before building each model.
     """
 
-    def __init__(self, scenario: ResolvedScenario, seed: int | np.random.SeedSequence | None = None,
-                 ) -> None:
+    def __init__(self, scenario: ResolvedScenario | str | Path = "baseline",
+                 seed: int | np.random.SeedSequence | None = None, *,
+                 population_scale: float | None = None, **changes: Any) -> None:
+        scenario = _resolve(scenario, population_scale, changes)
         seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(
             scenario.spec.run.seed if seed is None else seed)
         super().__init__(rng=np.random.default_rng(seq))
@@ -83,6 +117,8 @@ class YichunModel(mesa.Model):
         seed_pipeline(self)
         seed_anchor_projects(self)
         self.recorder = Recorder(self)
+        self.running = True
+        self.datacollector = mesa.DataCollector(model_reporters=MONTHLY_REPORTERS)
 
     # ------------------------------------------------------------------ firms
     @property
@@ -192,6 +228,8 @@ class YichunModel(mesa.Model):
     def step(self) -> None:
         one_step(self)
         self.t += 1
+        self.datacollector.collect(self)
+        self.running = self.t < N_MONTHS
 
     def release(self) -> None:
         """Drop Mesa's class-level reference to this model. Mesa 3.3.1 keeps every model that

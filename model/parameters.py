@@ -123,10 +123,18 @@ class Parameters:
             raise AttributeError(name)
         value = values[name]
         if isinstance(value, dict) and set(value) <= set(SEGMENT_IDS) and len(value) >= 12:
-            if name not in self._arrays:
-                self._arrays[name] = np.array([float(value.get(s, np.nan)) for s in SEGMENT_IDS])
-            return self._arrays[name]
+            value = np.array([float(value.get(s, np.nan)) for s in SEGMENT_IDS])
+        # values do not change once resolved: keep the attribute, so the next read of it (the
+        # step reads parameters tens of thousands of times a run) is a plain attribute lookup
+        self.__dict__[name] = value
         return value
+
+    def override(self, name: str, value: Any) -> None:
+        """Change one value mid-run (tests and what-if probes); reads after it see the new value."""
+        if name not in self.values:
+            raise AttributeError(name)
+        self.values[name] = value
+        self.__dict__.pop(name, None)
 
     def derived(self, key: str, compute: Any) -> np.ndarray:
         """A quantity computed from these values once and kept (values do not change in a run)."""

@@ -78,6 +78,18 @@ def start_utilisation(params: Parameters) -> np.ndarray:
         np.array(IS_LITHIUM), params.initial_utilisation_lithium, params.initial_utilisation))
 
 
+def membership_probabilities(params: Parameters) -> np.ndarray:
+    """(segments x chains): the chance a firm of the segment also counts in the chain
+    (``membership_probability``, keyed "<segment>_in_<chain>")."""
+    def table() -> np.ndarray:
+        probs = np.zeros((len(SEGMENT_IDS), len(CHAINS)))
+        for key, prob in params.membership_probability.items():
+            seg_name, chain_name = key.split("_in_")
+            probs[SEGMENT_INDEX[seg_name], CHAINS.index(chain_name)] = prob
+        return probs
+    return params.derived("membership_probabilities", table)
+
+
 def labour_cost_shares(params: Parameters) -> np.ndarray:
     return params.derived("labour_cost_shares", lambda: _labour_cost_shares(params))
 
@@ -223,18 +235,13 @@ def initialise_firms(firms: FirmState, idx: np.ndarray, segment: np.ndarray, rev
     member = np.zeros((n, len(CHAINS)), dtype=bool)
     has_chain = chain >= 0
     member[np.flatnonzero(has_chain), chain[has_chain]] = True
-    extra = params.membership_probability
-    for key, prob in extra.items():
-        seg_name, chain_name = key.split("_in_")
-        hit = (segment == SEGMENT_INDEX[seg_name]) & (rng.random(n) < prob)
-        member[hit, CHAINS.index(chain_name)] = True
+    member |= rng.random((n, len(CHAINS))) < membership_probabilities(params)[segment]
     firms.member[idx] = member
     # fixed per firm (segment and memberships never change)
     firms.lithium_mid_down[idx] = _MID_DOWN[segment]
     firms.emerging[idx] = member[:, list(EMERGING_CHAINS)].any(axis=1)
     firms.extra_memberships[idx] = np.maximum(member.sum(axis=1) - 1, 0)
-    geo = load_geography()
-    cum = np.cumsum(geo[segment], axis=1)
+    cum = params.derived("county_cumulative", lambda: np.cumsum(load_geography(), axis=1))[segment]
     firms.county[idx] = (rng.random(n)[:, None] > cum).sum(axis=1)
 
     monthly = revenue / 12.0
@@ -256,9 +263,8 @@ def initialise_firms(firms: FirmState, idx: np.ndarray, segment: np.ndarray, rev
     firms.revenue_last_year[idx] = revenue
     chance = np.minimum(params.high_tech_share * np.sqrt(size), 0.9)
     certify(firms, idx[rng.random(n) < chance])
-    lam = np.zeros(n)
-    for seg_name, share in params.lithium_input_share.items():
-        lam[segment == SEGMENT_INDEX[seg_name]] = share
+    lam = params.derived("lithium_input_shares", lambda: np.array(
+        [params.lithium_input_share.get(seg, 0.0) for seg in SEGMENT_IDS]))[segment]
     upstream = segment == SEGMENT_INDEX["li_upstream"]
     integrated = upstream & (rng.random(n) < params.upstream_integrated_share)
     lam[integrated] = params.integrated_lithium_input_share

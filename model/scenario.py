@@ -2,13 +2,15 @@
 
 A scenario states levers (instruments, investment attraction, approval time, chain-leader
 priority), uncertainties (lithium price path, demand shifts, dated shocks) and behavioural
-parameter overrides. ``extends: other.yaml`` (relative to the file) merges the parent first:
+parameter overrides. ``extends: other.yaml`` (relative to the file; a bare name such as
+``baseline`` is the shipped scenario of that name) merges the parent first:
 mappings merge key by key, anything else (numbers, lists) is replaced whole.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import json
 import re
@@ -19,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from model.errors import InputError, ParameterConflict
 from model.parameters import Parameters, load_specs
+from model.paths import SCENARIO_DIR
 from model.structure import CHAINS, SEGMENT_IDS, SEGMENTS
 from model.yamlio import load_yaml_with_lines
 
@@ -357,7 +360,9 @@ def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], Ori
         return data, origin, [path]
     if not isinstance(parent, str):
         raise InputError(path, "extends", "expected a file name", lines.get("extends"))
-    parent_path = (path.parent / parent)
+    parent_path = path.parent / parent
+    if not parent_path.is_file() and (SCENARIO_DIR / f"{parent}.yaml").is_file():
+        parent_path = SCENARIO_DIR / f"{parent}.yaml"   # a shipped scenario by name
     if not parent_path.is_file():
         raise InputError(path, "extends", f"parent file not found: {parent}", lines.get("extends"))
     base, base_origin, files = _read_chain(parent_path, (*seen, path))
@@ -375,11 +380,41 @@ def _locate(origin: Origins, loc: tuple[Any, ...], fallback: Path) -> tuple[Path
     return fallback, None, key
 
 
+def scenario_names() -> list[str]:
+    """The shipped scenarios, by name (``baseline``, ``plan_max``, ...)."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+def scenario_path(name_or_path: str | Path) -> Path:
+    """A scenario file: the path itself, or the shipped scenario of that name."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    shipped = SCENARIO_DIR / f"{name_or_path}.yaml"
+    if path.suffix == "" and shipped.is_file():
+        return shipped
+    close = difflib.get_close_matches(path.stem, scenario_names(), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    raise InputError(path, None, f"scenario file not found (shipped scenarios: "
+                                 f"{', '.join(scenario_names())}){hint}")
+
+
+def dotted(changes: dict[str, Any]) -> dict[str, Any]:
+    """{"policy.attraction.projects_per_year": 450} as the nested mapping a scenario file has."""
+    nested: dict[str, Any] = {}
+    for key, value in changes.items():
+        *parents, leaf = key.split(".")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return nested
+
+
 def load_scenario(path: str | Path) -> ResolvedScenario:
-    """Read, merge (``extends``) and validate a scenario; raise InputError naming file, line, key."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, None, "scenario file not found")
+    """Read, merge (``extends``) and validate a scenario (a file, or a shipped scenario's name);
+    raise InputError naming file, line, key."""
+    path = scenario_path(path)
     data, origin, files = _read_chain(path, ())
     try:
         spec = Scenario.model_validate(data)

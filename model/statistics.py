@@ -34,6 +34,7 @@ from model.scenario import N_MONTHS, START_YEAR
 from model.structure import (
     CHAINS,
     COUNTIES,
+    IS_LITHIUM,
     SCOPES,
     SEGMENT_INDEX,
     SIZE_THRESHOLDS,
@@ -68,6 +69,7 @@ _ETDZ = COUNTIES.index("etdz")
 _M = {name: i for i, name in enumerate(MONTHLY)}
 _Y = {name: i for i, name in enumerate(YEARLY)}
 _SUB = [SEGMENT_INDEX[seg] for seg in SUB_CHAINS.values()]
+_IS_LITHIUM = np.array(IS_LITHIUM)
 
 
 def scope_matrix(f: FirmViews, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
@@ -146,9 +148,11 @@ class Recorder:
         gross = 1.0 / (1.0 - self.model.params.lithium_chain_outside_share)
         return np.where(f.member[:, CHAINS.index("lithium")], gross, 1.0)
 
-    def _sum(self, columns: list[np.ndarray]) -> np.ndarray:
-        """Per-scope sums of each column over firms: (scopes x columns), one matrix product."""
-        return (np.stack(columns) @ self.model.scope_weights).T
+    def _sum(self, columns: list[np.ndarray], weights: np.ndarray | None = None) -> np.ndarray:
+        """Per-scope sums of each column over firms: (scopes x columns), one matrix product
+        (`weights`: the scope rows of the firms the columns cover; all firms by default)."""
+        weights = self.model.scope_weights if weights is None else weights
+        return (np.stack(columns).astype(float, copy=False) @ weights).T
 
     def record_base_year(self) -> None:
         """2021 from the synthetic population (annual revenue at 2021 prices)."""
@@ -184,36 +188,51 @@ class Recorder:
             self.revenue_this_year = np.pad(self.revenue_this_year, pad)
             self.revenue_last_year = np.pad(self.revenue_last_year, pad)
 
-    def firm_columns(self) -> dict[str, np.ndarray]:
+    def firm_sums(self) -> dict[str, np.ndarray]:
+        """Per-scope sums of this month's firm statistics. Most count above-scale firms only
+        (about a sixth of all firms), so those are summed over the above-scale rows alone."""
         f, t = self.model.f, self.model.t
-        above = f.above_scale & f.alive
         self._month_arrays()
         self.revenue_this_year[t % 12, : f.n] = f.revenue
         self.deflator_this_year[t % 12] = self.model.official_price
-        base = self.revenue_last_year[t % 12, : f.n] * self.model.segment_va_ratio[f.segment]
-        new = above & (f.born_month >= t - t % 12 - 12)
-        return {
-            "revenue": f.revenue * above, "revenue_all_firms": f.revenue * f.alive,
-            "revenue_chain_published": f.revenue * f.alive * self.published[: f.n],
-            "high_tech_firms": (f.alive & f.high_tech).astype(float),
-            "value_added": f.value_added * above,
-            "value_added_prevprice": f.value_added_prevprice * above,
-            "value_added_base": base * above,
-            "value_added_prevprice_new": f.value_added_prevprice * new,
-            "value_added_base_new": base * new,
-            "value_added_emerging": f.value_added * above * f.emerging,
-            "profit": f.profit * above, "profit_all_firms": f.profit * f.alive,
-            "rd_spend": f.rd_spend * above, "subsidy_income": f.subsidy_income,
-            "revenue_new_plants": f.revenue * above * (f.born_month >= t - t % 12),
-            "lithium_mid_down_revenue": f.revenue * f.lithium_mid_down * f.alive,
-            "upgrade_projects": f.upgrades_month, "digital_projects": f.digital_projects_month,
-            "revenue_double_counted": f.revenue * f.alive * f.extra_memberships,
-            "above_scale_firms": above.astype(float), "firms_alive": f.alive.astype(float),
-            "chain_leaders": f.chain_leader.astype(float),
-            "digital_capital": f.capital * f.digital * above, "capital_above_scale": f.capital * above,
-            "capacity_above_scale": 12.0 * f.capacity * above,
-            **{name: f.volume * per[f.segment] * f.alive for name, per in self.units.items()},
+        rows = np.flatnonzero(f.above_scale & f.alive)
+        seg, born, revenue = f.segment[rows], f.born_month[rows], f.revenue[rows]
+        base = self.revenue_last_year[t % 12, rows] * self.model.segment_va_ratio[seg]
+        value_added, prevprice = f.value_added[rows], f.value_added_prevprice[rows]
+        new = born >= t - t % 12 - 12
+        capital = f.capital[rows]
+        above = {
+            "revenue": revenue, "value_added": value_added,
+            "value_added_prevprice": prevprice, "value_added_base": base,
+            "value_added_prevprice_new": prevprice * new, "value_added_base_new": base * new,
+            "value_added_emerging": value_added * f.emerging[rows],
+            "profit": f.profit[rows], "rd_spend": f.rd_spend[rows],
+            "revenue_new_plants": revenue * (born >= t - t % 12),
+            "above_scale_firms": np.ones(rows.size),
+            "digital_capital": capital * f.digital[rows], "capital_above_scale": capital,
+            "capacity_above_scale": 12.0 * f.capacity[rows],
         }
+        alive = f.alive
+        every = {
+            "revenue_all_firms": f.revenue * alive,
+            "revenue_chain_published": f.revenue * alive * self.published[: f.n],
+            "high_tech_firms": alive & f.high_tech,
+            "profit_all_firms": f.profit * alive, "subsidy_income": f.subsidy_income,
+            "upgrade_projects": f.upgrades_month, "digital_projects": f.digital_projects_month,
+            "revenue_double_counted": f.revenue * alive * f.extra_memberships,
+            "firms_alive": alive, "chain_leaders": f.chain_leader,
+        }
+        # physical units: only the lithium segments' firms make carbonate, materials and cells
+        li_rows = np.flatnonzero(_IS_LITHIUM[f.segment] & alive)
+        volume, li_segment = f.volume[li_rows], f.segment[li_rows]
+        lithium = {
+            "lithium_mid_down_revenue": f.revenue[li_rows] * f.lithium_mid_down[li_rows],
+            **{name: volume * per[li_segment] for name, per in self.units.items()},
+        }
+        weights = self.model.scope_weights
+        blocks = ((above, weights[rows]), (every, weights), (lithium, weights[li_rows]))
+        return {name: total for columns, w in blocks
+                for name, total in zip(columns, self._sum(list(columns.values()), w).T, strict=True)}
 
     def project_columns(self) -> dict[str, np.ndarray]:
         book, t = self.model.projects, self.model.t
@@ -230,8 +249,8 @@ class Recorder:
 
     def record_month(self) -> None:
         t = self.model.t
-        firms = self.firm_columns()
-        self.monthly[t, :, [_M[k] for k in firms]] = self._sum(list(firms.values())).T
+        firms = self.firm_sums()
+        self.monthly[t, :, [_M[k] for k in firms]] = np.stack(list(firms.values()))
         projects = self.project_columns()
         weights = project_scope_matrix(self.model)
         sums = np.stack(list(projects.values())).astype(float) @ weights

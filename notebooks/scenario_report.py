@@ -8,14 +8,12 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # Scenario report: the 869 plan's 2026 targets
-#
-# For each run folder (a scenario's ensemble), the probability that each 2026 target is met,
-# fan charts of revenue, the consistency of the plan's own targets, and the levers that move
-# each probability most. Rebuild with `yichun-abm report RUN_DIR [RUN_DIR ...] --out DIR`.
-
 # %% tags=["parameters"]
+# Scenario report: the 869 plan's 2026 targets. For each run folder (a scenario's ensemble),
+# the one-page summary (Chinese with English beside it), then the detail: the probability that
+# each 2026 target is met, fan charts of revenue, the consistency of the plan's own targets,
+# and the levers that move each probability most. The HTML leaves the code out, so the page
+# opens on the summary. Rebuild with `yichun-abm report RUN_DIR [RUN_DIR ...] --out DIR`.
 run_dirs = ["../results/baseline"]
 figure_dir = "report_figures"
 explore_dir = "../results/explore_baseline"          # `yichun-abm explore` output, if any
@@ -29,29 +27,38 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import Image, Markdown, display
+from IPython.display import HTML, Image, Markdown, display
 
 from model.analysis.compare import comparison_tables, fan_charts, load_run
 from model.analysis.consistency import consistency_table
+from model.reporting.summary import summary_html_fragment
 
 runs = [load_run(Path(d)) for d in run_dirs]
 names = [r.name for r in runs]
-display(Markdown(f"Scenarios: **{', '.join(names)}** — "
-                 f"{', '.join(str(r.yearly.shape[0]) for r in runs)} replications."))
+# the one-page summary first (Chinese with English beside it), one per scenario
+for r in runs:
+    display(HTML(summary_html_fragment(r.folder)))
 
 # %% [markdown]
-# ## Probability that each target is met
-#
-# Shares of replications meeting the target, with 95% Wilson intervals for the Monte-Carlo
-# error. Revenues in 亿元 (100 million CNY).
+# # Detail 详细结果
+# Scenarios: the run folders above. Probabilities are shares of replications meeting each
+# target, with 95% Wilson intervals for the Monte-Carlo error; revenues in 亿元.
+
+# %% [markdown]
+# ## Probability that each target is met, by scenario
 
 # %%
-table = pd.DataFrame({f"P(met): {r.name}": {t["description"]: float(t["probability"])
-                                           for t in r.targets} for r in runs})
-first = runs[0].targets
-table.insert(0, "2026 target", [float(t["target_value"]) for t in first])
-table["median 2026 (" + names[0] + ")"] = [float(t["median_2026"]) for t in first]
-table.style.format(precision=2)
+def percent(p: str) -> str:
+    return f"{float(p):.0%}"
+
+
+table = pd.DataFrame({
+    f"P(met) {r.name}": {t["description"]: f"{percent(t['probability'])} "
+                                           f"[{percent(t['probability_low'])}–{percent(t['probability_high'])}]"
+                         for t in r.targets} for r in runs})
+table.insert(0, "2026 target", [f"{float(t['target_value']):g}" for t in runs[0].targets])
+table[f"median 2026 ({names[0]})"] = [f"{float(t['median_2026']):,.4g}" for t in runs[0].targets]
+display(table)
 
 # %% [markdown]
 # ## Revenue fan charts (median, 50% and 90% bands)
@@ -93,13 +100,16 @@ def changed_levers(run_dir: Path, base_dir: Path) -> list[str]:
     return walk(a, b)
 
 
+if len(runs) == 1:
+    display(Markdown("*One scenario only: give `yichun-abm report` two or more run folders "
+                     "(on the same seed) to compare them.*"))
 levers = {r.name: changed_levers(r.folder, runs[0].folder) for r in runs[1:]}
 for name, keys in levers.items():
     display(Markdown(f"**{name}** changes: " + (", ".join(f"`{k}`" for k in keys) or "nothing")))
 
-csv_text, md, common = comparison_tables(runs)
 rows = []
 if len(runs) > 1:
+    csv_text, md, common = comparison_tables(runs)
     comp = pd.read_csv(pd.io.common.StringIO(csv_text))
     probs = comp[comp["kind"] == "probability"]
     for _, row in probs.iterrows():
@@ -107,14 +117,17 @@ if len(runs) > 1:
         best = max(deltas, key=lambda n: abs(deltas[n]))
         significant = str(row[f"{best}_beyond_mc_error"]).lower() == "true"
         rows.append({"target": row["item"], "largest change": best if significant else "none",
-                     "Δ probability": deltas[best] if significant else 0.0})
-pd.DataFrame(rows)
+                     "Δ probability": f"{deltas[best]:+.0%}" if significant else "—"})
+    display(pd.DataFrame(rows))
 
 # %% [markdown]
 # ## Full comparison (Δ from the first scenario; * beyond Monte-Carlo error)
 
 # %%
-display(Markdown(md))
+if len(runs) > 1:
+    display(Markdown(md))
+else:
+    display(Markdown("*Nothing to compare with one scenario.*"))
 
 
 # %% [markdown]

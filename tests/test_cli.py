@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from model.cli import main
-from model.paths import RESULTS_DIR
+from model.paths import results_dir
 from tests.conftest import BASELINE, write
 
 
@@ -19,7 +19,7 @@ def small_scenario(tmp_path):
 
 
 def results_listing():
-    return sorted(p.name for p in RESULTS_DIR.iterdir()) if RESULTS_DIR.exists() else []
+    return sorted(p.name for p in results_dir().iterdir()) if results_dir().exists() else []
 
 
 def test_run_writes_the_documented_folder(tmp_path, small_scenario, capsys):

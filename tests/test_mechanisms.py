@@ -170,7 +170,7 @@ def test_approval_reform_brings_starts_forward(small_model):
 
 def test_sustained_losses_lead_to_exit(small_model):
     model = advanced(small_model, 1)
-    model.params.values["exit_probability"] = 1.0
+    model.params.override("exit_probability", 1.0)
     f = model.f
     losers = np.flatnonzero(f.alive)[:25]
     f.loss_months[losers] = 100
@@ -216,3 +216,40 @@ def test_official_deflator_counts_a_price_boom_as_growth(small_baseline):
     from model.runner import collect
 
     assert collect(broad).yearly[1, 0, k] > collect(full).yearly[1, 0, k] + 1.0
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_orders_a_full_firm_turns_away_spill_over_in_part(small_baseline, share):
+    """A firm at capacity passes `spillover_share` of its excess orders to firms of its segment
+    with spare capacity; the rest are lost to the city (customers buy elsewhere)."""
+    model = YichunModel(small_baseline.with_parameters({"spillover_share": share}), seed=3)
+    f = model.f
+    seg = f.segment == f.segment[int(np.argmax(f.capacity))]
+    ceiling = f.capacity.copy()
+    demand = ceiling * np.where(seg, 0.8, 1.0)
+    full = int(np.flatnonzero(seg)[0])
+    demand[full] = 2.0 * ceiling[full]
+    after = market.spill_over(model, demand, ceiling)
+    excess = ceiling[full]
+    assert after[full] == pytest.approx(demand[full] - share * excess)
+    assert after[seg].sum() == pytest.approx(demand[seg].sum())          # orders are moved, not made
+    sold = np.minimum(after, ceiling)[seg].sum() - np.minimum(demand, ceiling)[seg].sum()
+    assert sold == pytest.approx(share * excess)
+
+
+def test_expansions_go_to_firms_in_proportion_to_capacity(small_model):
+    """A project expanding an existing firm lands in its segment, on a firm drawn in proportion
+    to capacity; a segment with no producing firm gets none (the project opens a new firm)."""
+    from model.mechanisms.projects import expansion_hosts
+
+    model, f = small_model, small_model.f
+    seg = int(f.segment[int(np.argmax(f.capacity))])
+    hosts = expansion_hosts(model, np.full(40_000, seg), np.random.default_rng(1))
+    assert (f.segment[hosts] == seg).all()
+    live = np.flatnonzero(f.alive & (f.capacity > 0) & (f.segment == seg))
+    share = f.capacity[live] / f.capacity[live].sum()
+    top = live[np.argsort(-share)[:3]]
+    drawn = np.array([(hosts == i).mean() for i in top])
+    assert drawn == pytest.approx(np.sort(share)[::-1][:3], abs=0.01)
+    f.capacity[f.segment == seg] = 0.0
+    assert (expansion_hosts(model, np.array([seg]), np.random.default_rng(1)) == -1).all()

@@ -35,6 +35,7 @@ class Target(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
     description: str
+    description_zh: str = ""        # the plan's wording in Chinese, for the summary page
     facts_key: str
     kind: Literal["level", "cagr"]
     statistic: str

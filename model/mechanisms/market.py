@@ -14,10 +14,10 @@ its market share moves each month toward its pull's share (``share_persistence``
 customers sticky). ``appeal`` is a firm's idiosyncratic demand (customers won and lost), a
 persistent log-AR(1) whose volatility falls with size (size^``volatility_size_elasticity``),
 as firm growth rates do; young small firms drift up as they win customers (Haltiwanger et
-al. 2013: young firms grow faster, "up or out"). Orders a firm cannot fill go to the
-segment's firms with spare
-capacity (customers buy elsewhere). Large firms buy part of their materials from their
-linked local suppliers (本地配套).
+al. 2013: young firms grow faster, "up or out"). Part of the orders a firm cannot fill
+(``spillover_share``) go to the segment's firms with spare capacity; the rest buy outside
+the city. Large firms buy part of their materials from their linked local suppliers
+(本地配套), as far as those can make it.
 """
 
 from __future__ import annotations
@@ -42,13 +42,17 @@ def drift_appeal(model: YichunModel) -> None:
     sigma = p.appeal_volatility * size ** p.volatility_size_elasticity
     young = (model.t - f.born_month < 60) & (size < 5.0)
     drift = young * p.young_firm_growth / 12.0
-    f.appeal[:] = np.exp(p.appeal_persistence * np.log(f.appeal) + drift + rng.normal(0.0, sigma, f.n))
+    shock = sigma * rng.standard_normal(f.n)  # the same draws as rng.normal(0, sigma)
+    f.appeal[:] = np.exp(p.appeal_persistence * np.log(f.appeal) + drift + shock)
 
 
 def spill_over(model: YichunModel, demand: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
-    """Orders beyond a firm's capacity go to its segment's firms with spare capacity."""
+    """Part of the orders beyond a firm's capacity (``spillover_share``) go to its segment's
+    firms with spare capacity; the rest are lost to suppliers elsewhere. Moving them all would
+    peg every firm's sales to its capacity whenever its segment is near full, erasing the
+    firm-level demand shocks that make firm growth rates dispersed."""
     f, n_seg = model.f, model.n_segments
-    excess = np.maximum(demand - ceiling, 0.0)
+    excess = model.params.spillover_share * np.maximum(demand - ceiling, 0.0)
     spare = np.maximum(ceiling - demand, 0.0)
     excess_total = np.bincount(f.segment, excess, minlength=n_seg)
     spare_total = np.bincount(f.segment, spare, minlength=n_seg)
@@ -87,12 +91,15 @@ def allocate_demand(model: YichunModel) -> None:
     share *= f.alive
     share_total = np.bincount(f.segment, share, minlength=n_seg)
     f.share[:] = share / np.where(share_total > 0, share_total, 1.0)[f.segment]
-    # local suppliers' sales to their buyer are part of their segment's demand, not extra to it
-    local = local_supplier_pull(model)
-    local_total = np.bincount(f.segment, local, minlength=n_seg)
-    open_market = np.maximum(segment_demand(model) - local_total, 0.0)
-    demand = f.share * open_market[f.segment] + local
+    # local suppliers' sales to their buyer are part of their segment's demand, not extra to
+    # it; a buyer sources locally only what its suppliers can make beside their other orders
     ceiling = usable * p.max_utilisation
+    market_total = segment_demand(model)
+    wanted = local_supplier_pull(model)
+    open_market = market_total - np.bincount(f.segment, wanted, minlength=n_seg)
+    local = np.minimum(wanted, np.maximum(ceiling - f.share * open_market[f.segment], 0.0))
+    open_market = np.maximum(market_total - np.bincount(f.segment, local, minlength=n_seg), 0.0)
+    demand = f.share * open_market[f.segment] + local
     f.demand[:] = spill_over(model, demand, ceiling)
 
 

@@ -161,23 +161,36 @@ def advance_projects(model: YichunModel) -> None:
         open_anchor_projects(model, opening[named], full_capacity[named])
         new_firm[named] = False
     expanding = np.flatnonzero(~new_firm & ~named)
-    live = np.flatnonzero(f.alive & (f.capacity > 0)) if expanding.size else np.zeros(0, int)
-    by_segment = {s: live[f.segment[live] == s] for s in np.unique(book.segment[opening[expanding]])}
-    for j in expanding:
-        proj = opening[j]
-        hosts = by_segment[book.segment[proj]]
-        if hosts.size == 0:
-            new_firm[j] = True
-            continue
-        firm = rng.choice(hosts, p=f.capacity[hosts] / f.capacity[hosts].sum())
-        f.ramping[firm] += full_capacity[j]
-        f.capital[firm] += book.amount[proj] * built[j]
-        book.firm[proj] = firm
+    if expanding.size:
+        hosts = expansion_hosts(model, book.segment[opening[expanding]], rng)
+        new_firm[expanding[hosts < 0]] = True
+        placed = hosts >= 0
+        j, firm = expanding[placed], hosts[placed]
+        np.add.at(f.ramping, firm, full_capacity[j])
+        np.add.at(f.capital, firm, book.amount[opening[j]] * built[j])
+        book.firm[opening[j]] = firm
     if new_firm.any():
         plants = opening[new_firm]
         book.firm[plants] = open_plants(model, book.segment[plants], full_capacity[new_firm],
                                         book.amount[plants] * built[new_firm])
     catch_up_ramp(model, opening)
+
+
+def expansion_hosts(model: YichunModel, segment: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """For each project expanding an existing firm of its segment, the host: drawn in
+    proportion to capacity (a bigger firm builds more of its segment's new lines); -1 where
+    the segment has no producing firm."""
+    f = model.f
+    live = np.flatnonzero(f.alive & (f.capacity > 0))
+    live = live[np.argsort(f.segment[live], kind="stable")]
+    cumulative = np.cumsum(f.capacity[live])
+    end = np.searchsorted(f.segment[live], np.arange(model.n_segments), side="right")
+    start = np.concatenate(([0], end[:-1]))
+    before = np.where(start > 0, cumulative[np.maximum(start - 1, 0)], 0.0)
+    total = np.where(end > start, cumulative[np.maximum(end - 1, 0)], 0.0) - before
+    target = before[segment] + rng.random(segment.size) * total[segment]
+    pick = np.minimum(np.searchsorted(cumulative, target, side="right"), np.maximum(end[segment] - 1, 0))
+    return np.where(end[segment] > start[segment], live[np.minimum(pick, live.size - 1)], -1)
 
 
 def catch_up_ramp(model: YichunModel, opening: np.ndarray) -> None:

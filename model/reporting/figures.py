@@ -69,7 +69,8 @@ def plan_path() -> tuple[np.ndarray, np.ndarray]:
     return years, base * (1 + rate) ** (years - 2022)
 
 
-def revenue_vs_plan(reps: list[Replication], path: Path) -> None:
+def revenue_vs_plan(reps: list[Replication], path: Path | None = None) -> plt.Figure:
+    """City above-scale revenue against the 9% path (saved to `path`, or returned open)."""
     k = YEARLY_STATS.index("revenue")
     runs = np.stack([r.yearly[:, 0, k] for r in reps])
     years = np.array(YEARS)
@@ -83,14 +84,20 @@ def revenue_vs_plan(reps: list[Replication], path: Path) -> None:
            xlabel="year", ylabel="revenue, 亿元 (100 million CNY)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    save_figure(fig, path)
+    return _finish(fig, path)
+
+
+def _finish(fig: plt.Figure, path: Path | None) -> plt.Figure:
+    if path is not None:
+        save_figure(fig, path)
+    return fig
 
 
 def chain_targets() -> dict[str, dict]:
     return load_facts().targets_2026["chain_revenue"]
 
 
-def chain_panels(draw, title: str, path: Path, legend_columns: int = 5) -> None:
+def chain_panels(draw, title: str, path: Path | None, legend_columns: int = 5) -> plt.Figure:
     """Eight panels, one a chain (英文 + 中文 names), revenue in 亿元 from zero, one legend."""
     fig, axes = plt.subplots(2, 4, figsize=(14, 6.5), sharex=True)
     for ax, chain in zip(axes.flat, CHAINS, strict=True):
@@ -104,10 +111,10 @@ def chain_panels(draw, title: str, path: Path, legend_columns: int = 5) -> None:
     fig.legend(handles, labels, loc="lower center", ncol=legend_columns, fontsize=8)
     fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.06, 1, 0.96))
-    save_figure(fig, path)
+    return _finish(fig, path)
 
 
-def chains_vs_targets(reps: list[Replication], path: Path) -> None:
+def chains_vs_targets(reps: list[Replication], path: Path | None = None) -> plt.Figure:
     k = YEARLY_STATS.index("revenue_all_firms")
     years = np.array(YEARS)
     targets = chain_targets()
@@ -126,8 +133,8 @@ def chains_vs_targets(reps: list[Replication], path: Path) -> None:
             ax.plot([o.year for o in observed], [o.value for o in observed], "s", color="black",
                     ms=4, label="observed")
 
-    chain_panels(draw, "Chain revenue (all member firms; chains overlap) against the 2026 "
-                 "targets", path)
+    return chain_panels(draw, "Chain revenue (all member firms; chains overlap) against the 2026 "
+                        "targets", path)
 
 
 def lithium_price_and_revenue(reps: list[Replication], path: Path) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from model.analysis.consistency import consistency_table
 from model.analysis.targets import evaluate, load_targets, targets_csv, targets_markdown
+from model.paths import NOTEBOOK_DIR
 from model.reporting.tables import CHAIN_OVERLAP_NOTE, stack_yearly
 from model.runner import Replication
 from model.scenario import ResolvedScenario
@@ -34,10 +35,9 @@ def write_target_tables(folder: Path, scenario: ResolvedScenario, reps: list[Rep
     return rows
 
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
-
-def execute_notebook(name: str, parameters: dict, out: Path, html: bool = True) -> Path:
+def execute_notebook(name: str, parameters: dict, out: Path, html: bool = True,
+                     title: str | None = None) -> Path:
     """Run notebooks/<name>.py (jupytext py:percent) with papermill; write the executed .ipynb
     and, with `html`, an HTML export beside it. Figures a notebook writes land in `out`."""
     import jupytext
@@ -59,7 +59,9 @@ def execute_notebook(name: str, parameters: dict, out: Path, html: bool = True) 
         # planners read the results: the HTML leaves the code out (the .ipynb keeps it)
         exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
                                 exclude_output_prompt=True)
-        body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+        node = nbformat.read(executed, as_version=4)
+        node.metadata["title"] = title or name.replace("_", " ")   # the page's <title>
+        body, _ = exporter.from_notebook_node(node)
         write_text_atomic(out / f"{name}.html", body)
     return executed
 
@@ -67,13 +69,14 @@ def execute_notebook(name: str, parameters: dict, out: Path, html: bool = True) 
 def notebook_report(run_dirs: list[Path], out: Path) -> Path:
     """The scenario report of run folders as an executed notebook and HTML."""
     from model.analysis.compare import load_run
-    from model.paths import RESULTS_DIR
+    from model.paths import results_dir
 
     # fails early, with a clear message, on a folder that is not a run
     name = [load_run(folder) for folder in run_dirs][0].name
     execute_notebook("scenario_report", {
         "run_dirs": [str(Path(d).resolve()) for d in run_dirs], "figure_dir": "figures",
         # the first scenario's exploration and what-it-takes answer, where they were made
-        "explore_dir": str(RESULTS_DIR / f"explore_{name}"),
-        "what_it_takes_dir": str(RESULTS_DIR / f"what_it_takes_{name}")}, out)
+        "explore_dir": str(results_dir() / f"explore_{name}"),
+        "what_it_takes_dir": str(results_dir() / f"what_it_takes_{name}")}, out,
+        title=f"宜春869计划 2026 目标 · Yichun 869 plan 2026 targets — {name}")
     return out / "scenario_report.html"

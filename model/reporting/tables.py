@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from model.exogenous import month_label
-from model.paths import PROJECT_ROOT
+from model.paths import IS_CLONE, PROJECT_ROOT
 from model.runner import YEARLY_STATS, Replication
 from model.scenario import ResolvedScenario
 from model.statistics import FLOWS, MONTHLY, YEARS
@@ -32,6 +32,8 @@ CHAIN_OVERLAP_NOTE = (
 def code_version() -> str:
     from model import __version__
 
+    if not IS_CLONE:               # an installed package: no repository to ask
+        return __version__
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT,
                                 capture_output=True, text=True, timeout=5).stdout.strip()

@@ -1,0 +1,1 @@
+"""The planners' dashboard (a Solara app) and what it computes."""
