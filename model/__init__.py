@@ -2,8 +2,8 @@
 
 Firm state lives in numpy arrays (:mod:`model.state`); every firm is also a Mesa
 agent (:class:`model.agents.Enterprise`) whose attributes read and write those
-arrays. The monthly step (:func:`model.step.one_step`) is the economic sequence of
-DESIGN section 5 over those arrays.
+arrays. The monthly step (:func:`model.step.one_step`) runs the economy's sequence
+(demand, production, investment, accounts, entry and exit, statistics) over those arrays.
 """
 
 import os

@@ -1,4 +1,4 @@
-"""One month of the economy, as the economic sequence of DESIGN section 5.
+"""One month of the economy, as an economic sequence (README, "How the model works").
 
 Every line is one mechanism acting on all firms' arrays at once.
 """

@@ -21,7 +21,7 @@ from model.calibration.observations import Observation
 from model.facts import load_facts
 from model.scenario import month_index
 
-PLAN_GROWTH = 9.0  # the 869 plan's revenue growth a year (DESIGN section 1)
+PLAN_GROWTH = 9.0  # the 869 plan's revenue growth a year (fact targets_2026.above_scale_revenue_cagr_pct)
 MIN_DM_POINTS = 4
 GROWTH_KINDS = ("growth_pct", "same_firm_growth_pct")
 

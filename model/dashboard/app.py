@@ -61,14 +61,30 @@ def run() -> None:
 def Lever(dim) -> None:
     """A slider over the explored range and a field to type any value inside the allowed limit."""
     lo, hi = dim.range
+    step = (hi - lo) / 100
+
+    def slid(v: float) -> None:
+        # the slider reports its position snapped to its steps (also when it first shows): only a
+        # real move, of most of a step, changes the lever
+        if abs(v - values.value[dim.name]) > 0.75 * step:
+            set_value(dim.name, v)
+
     with solara.Column(gap="0px"):
         solara.Text(logic.label(dim), style={"font-size": "0.82rem", "color": "#444"})
         with solara.Row(style={"align-items": "center"}):
             solara.SliderFloat("", value=min(max(values.value[dim.name], lo), hi), min=lo, max=hi,
-                               step=(hi - lo) / 100, on_value=lambda v: set_value(dim.name, v))
+                               step=step, on_value=slid)
             solara.InputText(dim.name, value=f"{values.value[dim.name]:g}",
                              on_value=lambda v: set_value(dim.name, v), continuous_update=False,
                              style={"max-width": "8rem"}, classes=[f"lever-{dim.name}"])
+
+
+@solara.component
+def Problem() -> None:
+    """The message about the last bad input, if any (its own component: only it re-renders)."""
+    with solara.Div():
+        if problem.value:
+            solara.Error(problem.value, classes=["input-problem"])
 
 
 @solara.component
@@ -79,10 +95,9 @@ def Page() -> None:
         solara.Select("情景 scenario", values=logic.scenario_names(), value=scenario.value,
                       on_value=choose_scenario)
         solara.SliderInt("模拟次数 replications", value=replications, min=2, max=100)
-        if problem.value:
-            solara.Error(problem.value, classes=["input-problem"])
+        Problem()
         for dim in DIMENSIONS:
-            Lever(dim)
+            Lever(dim).key(dim.name)
         solara.Button("运行 Run", on_click=run, disabled=run.pending, color="primary",
                       classes=["run-button"])
         if run.pending:
@@ -97,10 +112,10 @@ def Page() -> None:
     ens = result.value
     solara.Markdown(f"**{ens.scenario}**, {len(ens.reps)} 次模拟 replications")
     solara.Markdown("## 达成概率 Probability each target is met (95% interval)")
-    with solara.Div(classes=["probability-table"]):
-        solara.DataFrame(pd.DataFrame(logic.probability_table(ens)), items_per_page=50)
+    solara.HTML(tag="div", unsafe_innerHTML=pd.DataFrame(logic.probability_table(ens)).to_html(
+        index=False, border=0), classes=["probability-table"])
     solara.Markdown("## 营收与9%路径 Revenue against the 9% path")
     solara.FigureMatplotlib(revenue_vs_plan(ens.reps), format="png")
     solara.FigureMatplotlib(chains_vs_targets(ens.reps), format="png")
     solara.Markdown("## 最大企业（Mesa 智能体）Largest firms, read as Mesa agents")
-    solara.DataFrame(pd.DataFrame(ens.firms))
+    solara.HTML(tag="div", unsafe_innerHTML=pd.DataFrame(ens.firms).to_html(index=False, border=0))

@@ -52,9 +52,12 @@ def label(dim: Dimension) -> str:
 
 
 def current_value(scenario: ResolvedScenario, dim: Dimension) -> float:
-    """The scenario's value of a dimension (its default where the scenario leaves the key unset)."""
-    node: Any = scenario.data
-    for part in dim.key.split("."):
+    """The scenario's value of a dimension: as set, else the schema's or the parameter's default
+    (else the space's stated default, for a key left to the posterior)."""
+    parts = dim.key.split(".")
+    node: Any = (scenario.parameters.values if parts[0] == "parameters"
+                 else scenario.spec.model_dump(mode="python"))
+    for part in parts[1:] if parts[0] == "parameters" else parts:
         if isinstance(node, list):
             node = node[int(part)] if part.isdigit() and int(part) < len(node) else None
         elif isinstance(node, dict):

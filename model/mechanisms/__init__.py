@@ -1,1 +1,1 @@
-"""One module per mechanism of DESIGN section 5; each function updates the firm arrays."""
+"""One module per mechanism of the monthly step (model/step.py); each function updates the firm arrays."""
