@@ -44,8 +44,8 @@ def resolve_posterior(scenario, choice: str | None) -> Path | None:
     if len(path.parts) == 1 and not path.exists():
         path = POSTERIOR_DIR / name
     if not (path / "draws.json").is_file():
-        source = "--posterior" if choice is not None else f"{scenario.files[-1]}: key 'calibration'"
-        raise InputError(None, None, f"{source}: no posterior draws at {path} "
+        file, key = ("--posterior", None) if choice is not None else (scenario.files[-1], "calibration")
+        raise InputError(file, key, f"no posterior draws at {path} "
                          "(run `yichun-abm calibrate`, or pass --posterior none)")
     return path
 
@@ -137,15 +137,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from model.calibration.abc import load_draws
     from model.scenario import load_scenario
 
     scenario = load_scenario(args.file)
+    posterior = resolve_posterior(scenario, None)
+    drawn = set(load_draws(posterior)[0]) - set(scenario.spec.parameters) if posterior else set()
     resolved = {
         "scenario": scenario.spec.model_dump(mode="json", exclude={"parameters"}),
-        "parameters": scenario.parameters.as_dict(),
         "files": [str(p) for p in scenario.files],
     }
     print(yaml.safe_dump(resolved, allow_unicode=True, sort_keys=False), end="")
+    print("parameters:" + (f"  # '← posterior': runs replace the value shown (the default) with a "
+                           f"draw from {posterior}" if drawn else ""))
+    for name, value in scenario.parameters.as_dict().items():
+        text = yaml.safe_dump({name: value}, allow_unicode=True, sort_keys=False,
+                              default_flow_style=True, width=1000).strip()[1:-1]
+        print(f"  {text}" + ("  # ← posterior" if name in drawn else ""))
     return 0
 
 
@@ -369,7 +377,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     folders = [Path(f) for f in args.runs]
     out = Path(args.out) if args.out else results_dir() / ("report_" + "_vs_".join(
         f.name for f in folders))
-    html = notebook_report(folders, out)
+    print(f"report of {len(folders)} run(s): executing the report notebook (cell by cell)...",
+          flush=True)
+    html = notebook_report(folders, out, progress=not args.quiet)
     print(f"report of {len(folders)} run(s) in {time.perf_counter() - start:.1f} s -> {html}")
     return 0
 
@@ -414,6 +424,19 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     print(f"dashboard: http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
     os.execv(sys.executable, command)
     return 0  # not reached
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from model.scenario import scenario_json_schema
+    from model.yamlio import write_text_atomic
+
+    text = json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if args.out:
+        write_text_atomic(args.out, text)
+        print(f"scenario JSON Schema -> {args.out}")
+    else:
+        print(text, end="")
+    return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -464,6 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="execute the scenario-report notebook on run folders")
     rep.add_argument("runs", nargs="+", help="run folders (the first is the reference)")
     rep.add_argument("--out", help="report folder (default results/report_<names>)")
+    rep.add_argument("--quiet", action="store_true", help="no progress bar")
     rep.set_defaults(func=cmd_report)
 
     cal = sub.add_parser("calibrate", help="estimate parameters (regression-adjusted ABC over a "
@@ -549,6 +573,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--full", action="store_true", help="the whole performance suite: "
                        "reference comparison, scaling to 10^6 firms, ensemble throughput")
     bench.set_defaults(func=cmd_bench)
+    schema = sub.add_parser("schema", help="print (or write) the scenario format as JSON Schema")
+    schema.add_argument("--out", help="file to write (default: print)")
+    schema.set_defaults(func=cmd_schema)
     dash = sub.add_parser("dashboard", help="start the interactive dashboard (Solara) on localhost")
     dash.add_argument("--port", type=int, default=8765, help="port (0: a free one)")
     dash.add_argument("--host", default="127.0.0.1")
@@ -566,7 +593,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except InputError as exc:
-        print(f"error: {exc.one_line()}", file=sys.stderr)
+        for line in exc.one_line().splitlines():
+            print(f"error: {line}", file=sys.stderr)
         return 2
 
 

@@ -31,3 +31,18 @@ class InputError(Exception):
 class ParameterConflict(InputError, ValueError):
     """Parameter values each within range but impossible together (e.g. chain revenues above
     the city total). A ValueError too, so calibration can reject such draws."""
+
+
+class InputErrors(InputError):
+    """Several problems found in one file: all reported at once, one line each."""
+
+    def __init__(self, errors: list[InputError]) -> None:
+        self.errors = errors
+        first = errors[0]
+        super().__init__(first.file, first.key, first.message, first.line)
+
+    def __reduce__(self):
+        return (type(self), (self.errors,))
+
+    def one_line(self) -> str:
+        return "\n".join(e.one_line() for e in self.errors)

@@ -23,7 +23,7 @@ from model.errors import InputError, ParameterConflict
 from model.parameters import Parameters, load_specs
 from model.paths import SCENARIO_DIR
 from model.structure import CHAINS, SEGMENT_IDS, SEGMENTS
-from model.yamlio import load_yaml_with_lines
+from model.yamlio import load_yaml_with_lines, validation_errors
 
 START_YEAR = 2022
 N_MONTHS = 60  # January 2022 to December 2026
@@ -45,8 +45,25 @@ class Strict(BaseModel):
 Month = str
 
 
-def _check_month(v: str) -> str:
-    month_index(v)
+_DAY_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def _check_month(v: Any) -> str:
+    """A month as YYYY-MM; a full date (YYYY-MM-DD, as price points are written) is accepted
+    and normalised to its month."""
+    if isinstance(v, dt.date):
+        v = f"{v.year:04d}-{v.month:02d}"
+    text = str(v)
+    if _DAY_RE.match(text):
+        text = text[:7]
+    month_index(text)
+    return text
+
+
+def _check_day(v: Any) -> Any:
+    """A date as YYYY-MM-DD; a month (YYYY-MM, as windows are written) means its first day."""
+    if isinstance(v, str) and _MONTH_RE.match(v):
+        return f"{v}-01"
     return v
 
 
@@ -54,7 +71,7 @@ class Window(Strict):
     start: Month = "2022-01"
     end: Month = "2026-12"
 
-    _v_start = field_validator("start", "end")(classmethod(lambda cls, v: _check_month(v)))
+    _v_start = field_validator("start", "end", mode="before")(classmethod(lambda cls, v: _check_month(v)))
 
     def months(self) -> tuple[int, int]:
         return month_index(self.start), month_index(self.end)
@@ -194,6 +211,8 @@ class PricePointIn(Strict):
     value: float = Field(gt=0)
     note: str | None = None
 
+    _v_date = field_validator("date", mode="before")(classmethod(lambda cls, v: _check_day(v)))
+
 
 class LithiumPricePath(Strict):
     """Carbonate price, 元/吨: the facts' dated points, then the scenario's assumption."""
@@ -202,6 +221,8 @@ class LithiumPricePath(Strict):
     points: list[PricePointIn] = []
     monthly_volatility: float = Field(0.0, ge=0, le=1, description="log-sd a month after the data")
     volatility_after: dt.date = dt.date(2025, 10, 27)
+
+    _v_after = field_validator("volatility_after", mode="before")(classmethod(lambda cls, v: _check_day(v)))
 
     @field_validator("points")
     @classmethod
@@ -310,9 +331,7 @@ class ResolvedScenario:
         try:
             spec = Scenario.model_validate(data)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            key = ".".join(str(p) for p in err["loc"])
-            raise InputError("<changes>", key, err["msg"]) from None
+            raise validation_errors(exc, Scenario, lambda loc: ("<changes>", None)) from None
         params = Parameters(deep_merge(self.parameters.values, changes.get("parameters", {})))
         return ResolvedScenario(spec, data, self.files, params)
 
@@ -380,6 +399,15 @@ def _locate(origin: Origins, loc: tuple[Any, ...], fallback: Path) -> tuple[Path
     return fallback, None, key
 
 
+def scenario_json_schema() -> dict[str, Any]:
+    """The scenario format as JSON Schema, for editors (scenarios/scenario.schema.json)."""
+    schema = Scenario.model_json_schema()
+    schema["title"] = "yichun-abm scenario"
+    schema["properties"]["extends"] = {
+        "type": "string", "description": "a parent scenario file (relative) or a shipped name"}
+    return schema
+
+
 def scenario_names() -> list[str]:
     """The shipped scenarios, by name (``baseline``, ``plan_max``, ...)."""
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
@@ -419,12 +447,7 @@ def load_scenario(path: str | Path) -> ResolvedScenario:
     try:
         spec = Scenario.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        file, line, key = _locate(origin, err["loc"], path)
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        raise InputError(file, key, msg, line) from None
+        raise validation_errors(exc, Scenario, lambda loc: _locate(origin, loc, path)[:2]) from None
     param_file, _, _ = _locate(origin, ("parameters",), path)
     param_lines = {k: line for k, (f, line) in origin.items() if k.startswith("parameters.")}
     parameters = Parameters(spec.parameters, source=param_file, lines=param_lines)

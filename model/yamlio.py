@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
+import re
 import tempfile
-from collections.abc import Iterator
+import typing
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,7 +16,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from model.errors import InputError
+from model.errors import InputError, InputErrors
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -94,16 +97,86 @@ def nearest_line(lines: dict[str, int], loc: tuple) -> int | None:
 
 
 def validated(schema: type[T], data: Any, path: str | Path, lines: dict[str, int]) -> T:
-    """`data` through a pydantic schema; the first error as an InputError naming file, line, key."""
+    """`data` through a pydantic schema; every error as one line naming file, line and key."""
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            message = "unknown key"
-        raise InputError(path, key, message, nearest_line(lines, err["loc"])) from None
+        raise validation_errors(exc, schema, lambda loc: (path, nearest_line(lines, loc))) from None
+
+
+def validation_errors(exc: ValidationError, schema: type[BaseModel],
+                      locate: Callable[[tuple[Any, ...]], tuple[str | Path, int | None]]) -> InputError:
+    """All of a validation's errors, each in plain words (no library internals) with a
+    did-you-mean for an unknown key; `locate` gives the (file, line) of a location."""
+    by_key: dict[tuple[Any, ...], list[str]] = {}
+    for err in exc.errors():
+        # a union's members show as extra location parts ('float', 'dict[int,float]'): one
+        # problem per key, its messages joined
+        loc = tuple(p for p in err["loc"] if not _UNION_TAG.match(str(p)))
+        message = plain_message({**err, "loc": loc}, schema)
+        if message not in by_key.setdefault(loc, []):
+            by_key[loc].append(message)
+    problems = []
+    for loc, messages in by_key.items():
+        file, line = locate(loc)
+        problems.append(InputError(file, ".".join(str(p) for p in loc), "; or ".join(messages), line))
+    problems.sort(key=lambda e: (e.file or "", e.line or 0))
+    return problems[0] if len(problems) == 1 else InputErrors(problems)
+
+
+_UNION_TAG = re.compile(r"^(float|int|str|bool|none|list\[.*\]|dict\[.*\]|function-.*|"
+                        r"tagged-union.*|literal\[.*\])$")
+
+
+def plain_message(err: dict[str, Any], schema: type[BaseModel]) -> str:
+    kind, given = err["type"], err.get("input")
+    if kind == "extra_forbidden":
+        known = known_keys(schema, err["loc"][:-1])
+        close = difflib.get_close_matches(str(err["loc"][-1]), known, n=1)
+        return "unknown key" + (f"; did you mean '{close[0]}'?" if close else
+                                f" (known here: {', '.join(known)})" if known else "")
+    if kind == "missing":
+        return "required key missing"
+    if kind.startswith("int"):
+        return f"expected a whole number (integer), got {given!r}"
+    if kind.startswith("float"):
+        return f"expected a number, got {given!r}"
+    if kind.startswith("bool"):
+        return f"expected true or false, got {given!r}"
+    if kind.startswith(("date", "datetime")):
+        return f"expected a date as YYYY-MM-DD (or YYYY-MM), got {given!r}"
+    if kind in ("list_type", "dict_type", "model_type", "string_type"):
+        wanted = {"list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping",
+                  "string_type": "text"}[kind]
+        return f"expected {wanted}, got {given!r}"
+    message = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return message[0].lower() + message[1:] if message else kind
+
+
+def known_keys(schema: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys a schema accepts at a location (list items and mapping values followed)."""
+    node: Any = schema
+    for part in loc:
+        node = _model_in(node)
+        if node is None:
+            return []
+        if isinstance(part, int):
+            continue
+        field = node.model_fields.get(str(part))
+        node = field.annotation if field is not None else None
+    node = _model_in(node)
+    return sorted(node.model_fields) if node is not None else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model an annotation holds (directly, or in a list, mapping or union)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 @contextmanager

@@ -28,8 +28,16 @@ def test_run_writes_the_documented_folder(tmp_path, small_scenario, capsys):
                  "--quiet"]) == 0
     for name in ("manifest.json", "yearly.csv", "yearly_summary.csv", "monthly.csv",
                  "payments.csv", "lithium_price.csv", "figures/revenue_vs_9pct_path.png",
-                 "figures/chain_revenue_vs_targets.png", "figures/lithium_price_vs_revenue.png"):
+                 "figures/chain_revenue_vs_targets.png", "figures/lithium_price_vs_revenue.png",
+                 "summary.md", "summary.html"):
         assert (out / name).is_file(), name
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "全市 (City)" in summary and "新能源（锂电） (Lithium new energy)" in summary
+    assert "P(达成) P(met)" in summary and "亿元" in summary and "Code version" in summary
+    with open(out / "lithium_price.csv") as fh:
+        price = list(csv.DictReader(fh))
+    assert len(price) == 60 and float(price[-1]["p05_yuan_per_tonne"]) <= float(
+        price[-1]["p95_yuan_per_tonne"]) and price[0]["replications"] == "2"
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"]["replications"] == 2
     assert manifest["scenario_hash"] and manifest["parameters"]["share_persistence"]
@@ -173,3 +181,12 @@ def test_levers_table_pairs_every_lever(tmp_path, small_scenario, capsys):
     assert float(rows["funds_off"]["d_own"]) < 0
     table = (out / "levers.md").read_text(encoding="utf-8")
     assert "yichun-abm levers" in table and table.count("\n| ") >= len(LEVERS) + 1
+
+
+def test_show_marks_the_parameters_runs_draw_from_the_posterior(capsys):
+    assert main(["show", "baseline"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    drawn = [line for line in lines if line.endswith("# ← posterior")]
+    assert any(line.strip().startswith("lithium_price_2021_average:") for line in drawn)
+    assert any(line.strip().startswith("share_persistence:") and "posterior" not in line
+               for line in lines)

@@ -130,3 +130,26 @@ def test_dashboard_in_a_real_browser(dashboard):
         assert table_text(driver) != before
     finally:
         driver.quit()
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_summary_page_renders_in_chinese(tmp_path):
+    """The run folder's one-page summary, rendered by chromium with the CJK font .ci/run
+    installs: a screenshot lands in tests/artifacts/summary.png."""
+    fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
+    if not fonts.strip():
+        pytest.skip("no CJK font (.ci/run installs fonts-noto-cjk)")
+    from model.cli import main
+
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text("extends: baseline\nname: small\nrun:\n  population_scale: 0.2\n")
+    out = tmp_path / "run"
+    assert main(["run", str(scenario), "--out", str(out), "--replications", "2", "--quiet"]) == 0
+    page = (out / "summary.html").read_text(encoding="utf-8")
+    assert "<html lang='zh-CN'>" in page and "全市" in page and "可能达成" in page
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "summary.png"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--window-size=1280,1400", f"--screenshot={shot}", (out / "summary.html").as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    assert shot.stat().st_size > 50_000      # a page of text and tables, not a blank one

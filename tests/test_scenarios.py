@@ -118,3 +118,54 @@ def test_scenarios_differ_where_they_say(tmp_path):
     high = lithium_price_path(recovery.updated(calm), rng)
     assert low[-1] == pytest.approx(50000, rel=0.03) and high[-1] == pytest.approx(150000, rel=0.03)
     assert np.array_equal(low[:40], high[:40])  # the data are shared
+
+
+def test_every_error_at_once_in_plain_words(tmp_path):
+    """All of a file's problems are reported together, one line each with file:line and key, in
+    plain words (no library internals), with a did-you-mean for a misspelt key."""
+    msg = _error(tmp_path, "extends: {base}\nname: x\npolicy:\n  attraction:\n"
+                           "    projects_per_yaer: 400\n  instruments:\n    tech_upgrade_fund:\n"
+                           "      budget_per_year: lots\nrun:\n  replications: 0\n")
+    lines = msg.splitlines()
+    assert len(lines) == 3
+    assert all(line.startswith(f"{tmp_path / 's.yaml'}:") for line in lines)
+    assert "did you mean 'projects_per_year'?" in lines[0] and ":5:" in lines[0]
+    assert "budget_per_year" in lines[1] and "expected a number, got 'lots'" in lines[1]
+    assert "run.replications" in lines[2] and ":10:" in lines[2]
+    for internal in ("Value error", "float_parsing", "dict[int,float]", "pydantic", "…"):
+        assert internal not in msg
+
+
+def test_either_date_format_is_accepted_and_normalised(tmp_path):
+    path = write(tmp_path, "d.yaml", f"""extends: {BASELINE}
+name: d
+exogenous:
+  lithium_price:
+    points:
+      - {{date: 2026-06, value: 90000}}
+  shocks:
+    - {{start: 2024-03-15, end: 2024-06, segments: [li_upstream], capacity_factor: 0.9}}
+""")
+    sc = load_scenario(path)
+    assert str(sc.spec.exogenous.lithium_price.points[-1].date) == "2026-06-01"
+    assert (sc.spec.exogenous.shocks[-1].start, sc.spec.exogenous.shocks[-1].end) == ("2024-03", "2024-06")
+
+
+def test_shipped_scenarios_by_name_and_extends_by_name(tmp_path):
+    assert load_scenario("baseline").name == "baseline"
+    child = write(tmp_path, "child.yaml", "extends: baseline\nname: child\n")
+    assert [p.name for p in load_scenario(child).files] == ["baseline.yaml", "child.yaml"]
+    with pytest.raises(InputError) as err:
+        load_scenario("baselin")
+    assert "did you mean 'baseline'?" in str(err.value)
+
+
+def test_committed_json_schema_is_current():
+    """scenarios/scenario.schema.json (for editors) is what `yichun-abm schema` prints now."""
+    import json
+
+    from model.scenario import scenario_json_schema
+
+    committed = json.loads((SCENARIO_DIR / "scenario.schema.json").read_text(encoding="utf-8"))
+    assert committed == json.loads(json.dumps(scenario_json_schema())), \
+        "rebuild with: yichun-abm schema --out scenarios/scenario.schema.json"

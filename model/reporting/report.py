@@ -37,7 +37,7 @@ def write_target_tables(folder: Path, scenario: ResolvedScenario, reps: list[Rep
 
 
 def execute_notebook(name: str, parameters: dict, out: Path, html: bool = True,
-                     title: str | None = None) -> Path:
+                     title: str | None = None, progress: bool = False) -> Path:
     """Run notebooks/<name>.py (jupytext py:percent) with papermill; write the executed .ipynb
     and, with `html`, an HTML export beside it. Figures a notebook writes land in `out`."""
     import jupytext
@@ -52,7 +52,7 @@ def execute_notebook(name: str, parameters: dict, out: Path, html: bool = True,
     executed = out / f"{name}.ipynb"
     try:
         papermill.execute_notebook(str(source), str(executed), parameters=parameters,
-                                   kernel_name="python3", cwd=str(out), progress_bar=False)
+                                   kernel_name="python3", cwd=str(out), progress_bar=progress)
     finally:
         source.unlink(missing_ok=True)
     if html:
@@ -66,7 +66,7 @@ def execute_notebook(name: str, parameters: dict, out: Path, html: bool = True,
     return executed
 
 
-def notebook_report(run_dirs: list[Path], out: Path) -> Path:
+def notebook_report(run_dirs: list[Path], out: Path, progress: bool = False) -> Path:
     """The scenario report of run folders as an executed notebook and HTML."""
     from model.analysis.compare import load_run
     from model.paths import results_dir
@@ -78,5 +78,5 @@ def notebook_report(run_dirs: list[Path], out: Path) -> Path:
         # the first scenario's exploration and what-it-takes answer, where they were made
         "explore_dir": str(results_dir() / f"explore_{name}"),
         "what_it_takes_dir": str(results_dir() / f"what_it_takes_{name}")}, out,
-        title=f"宜春869计划 2026 目标 · Yichun 869 plan 2026 targets — {name}")
+        title=f"宜春869计划 2026 目标 · Yichun 869 plan 2026 targets — {name}", progress=progress)
     return out / "scenario_report.html"

@@ -132,9 +132,20 @@ def payments_csv(reps: list[Replication]) -> str:
     return out.getvalue()
 
 
-def lithium_price_csv(rep: Replication) -> str:
-    rows = [f"{month_label(t)},{p:.0f}" for t, p in enumerate(rep.lithium_price)]
-    return "month,lithium_carbonate_price_yuan_per_tonne\n" + "\n".join(rows) + "\n"
+PRICE_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def lithium_price_csv(reps: list[Replication]) -> str:
+    """The carbonate price (元/吨) month by month over the replications: each replication has
+    its own path after the last published quote (the scenario's monthly volatility), so the
+    file gives quantiles across them; before that quote they coincide."""
+    paths = np.stack([r.lithium_price for r in reps])
+    qs = np.quantile(paths, PRICE_QUANTILES, axis=0)
+    head = "month," + ",".join(f"p{round(100 * q):02d}_yuan_per_tonne" for q in PRICE_QUANTILES)
+    head += ",replications"
+    rows = [f"{month_label(t)}," + ",".join(f"{v:.0f}" for v in qs[:, t]) + f",{len(reps)}"
+            for t in range(paths.shape[1])]
+    return head + "\n" + "\n".join(rows) + "\n"
 
 
 def manifest(scenario: ResolvedScenario, seed: int, reps: list[Replication], workers: int,
@@ -172,7 +183,7 @@ def write_tables(folder: Path, reps: list[Replication]) -> None:
                       summary_csv(stack_yearly(reps), [str(y) for y in YEARS], "year", YEARLY_STATS))
     write_text_atomic(folder / "monthly.csv", monthly_csv(reps))
     write_text_atomic(folder / "payments.csv", payments_csv(reps))
-    write_text_atomic(folder / "lithium_price.csv", lithium_price_csv(reps[0]))
+    write_text_atomic(folder / "lithium_price.csv", lithium_price_csv(reps))
 
 
 def write_manifest(folder: Path, data: dict[str, Any]) -> None:
