@@ -13,8 +13,19 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from model.economy import YichunModel  # noqa: E402
-from model.scenario import load_scenario  # noqa: E402
-
 __all__ = ["YichunModel", "load_scenario"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``model.YichunModel`` and ``model.load_scenario`` are imported when first used, so the
+    command line checks a file without loading Mesa and the engine (about a second)."""
+    if name == "YichunModel":
+        from model.economy import YichunModel
+
+        return YichunModel
+    if name == "load_scenario":
+        from model.scenario import load_scenario
+
+        return load_scenario
+    raise AttributeError(f"module 'model' has no attribute {name!r}")

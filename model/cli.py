@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import yaml
 
@@ -50,10 +51,16 @@ def resolve_posterior(scenario, choice: str | None) -> Path | None:
     return path
 
 
-def check_resume(folder: Path, scenario_hash: str, seed: int) -> None:
-    """A folder may only be resumed by the same scenario and seed."""
+def check_resume(folder: Path, scenario_hash: str, seed: int, replications: int) -> None:
+    """A folder may only be resumed by the same scenario and seed (its stamp, ensemble.json,
+    is written before anything else), and never with fewer replications than it holds (the
+    tables would be rewritten from part of them)."""
     stamp = folder / "ensemble.json"
+    held = sorted((folder / "replications").glob("rep_*.npz"))
     if not stamp.exists():
+        if held:
+            raise InputError(folder, None, "holds replications but no ensemble.json stamp, so "
+                             "whose they are is unknown; choose another --out or delete it")
         return
     try:
         old = json.loads(stamp.read_text())
@@ -64,6 +71,11 @@ def check_resume(folder: Path, scenario_hash: str, seed: int) -> None:
                          "folder holds replications of another scenario or seed "
                          f"(hash {old.get('scenario_hash')}, seed {old.get('seed')}); "
                          "choose another --out or delete it")
+    beyond = [p for p in held if int(p.stem[4:]) >= replications]
+    if beyond:
+        raise InputError(folder, None, f"holds {len(held)} replications; rerun with "
+                         f"--replications {len(held)} or more (the tables cover them all), or "
+                         "choose another --out")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -84,14 +96,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     posterior = resolve_posterior(scenario, args.posterior)
     draws = load_draws(posterior) if posterior else None
     identity = scenario.digest() + (f"+{file_digest(posterior / 'draws.json')}" if posterior else "")
-    check_resume(folder, identity, seed)
+    check_resume(folder, identity, seed, replications)
     folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.rglob(".*.tmp"):   # half-written files of an interrupted run
+        stale.unlink()
     write_json_atomic(folder / "ensemble.json", {"scenario_hash": identity, "seed": seed})
     start = time.perf_counter()
     ran = run_ensemble(scenario, folder / "replications", replications, seed,
                        workers=args.workers, draws=draws, progress=_progress(not args.quiet),
-                       executor=args.executor, scheduler=args.scheduler)
-    reps = load_replications(folder / "replications", replications)
+                       executor=args.executor, scheduler=args.scheduler,
+                       identity=f"{identity}:{seed}")
+    reps = load_replications(folder / "replications", replications, f"{identity}:{seed}")
     write_tables(folder, reps)
     figures = write_figures(folder, reps)
     rows = write_target_tables(folder, scenario, reps, figures)
@@ -452,16 +467,62 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """Bad arguments are one line (not argparse's usage block), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+def bounded(kind: type, lo: float, hi: float, what: str):
+    """An argparse type: a `kind` number in [lo, hi]."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not lo <= value <= hi or value != value:
+            raise argparse.ArgumentTypeError(f"expected {what} in [{lo:g}, {hi:g}], got {text}")
+        return value
+    return parse
+
+
+SEED = bounded(int, 0, 2**32 - 1, "a non-negative whole number")
+REPLICATIONS = bounded(int, 1, 100_000, "a number of replications")
+WORKERS = bounded(int, 1, 256, "a number of worker processes")
+COUNT = bounded(int, 1, 1_000_000, "a positive whole number")
+TRUTHS = bounded(int, 0, 100_000, "a number of synthetic truths")
+SCALE = bounded(float, 1e-6, 200, "a population scale")
+PORT = bounded(int, 0, 65535, "a port number")
+
+
+def output_file(text: str) -> str:
+    """An output file: named, and not a folder."""
+    if not text.strip() or Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"expected a file name, got {text!r}")
+    return text
+
+
+def output_path(text: str) -> str:
+    """An output folder: named, and not an existing file."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder, got an empty name")
+    if Path(text).exists() and not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file, not a folder")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="yichun-abm", description=__doc__.splitlines()[0])
+    parser = Parser(prog="yichun-abm", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a scenario (one or more replications) into a folder")
     run.add_argument("scenario", help="scenario YAML file, or a shipped scenario's name (baseline, ...)")
-    run.add_argument("--seed", type=int, help="root seed (default: the scenario's run.seed)")
-    run.add_argument("--replications", type=int, help="number of replications")
-    run.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
-    run.add_argument("--out", help="run folder (default results/<scenario name>)")
+    run.add_argument("--seed", type=SEED, help="root seed (default: the scenario's run.seed)")
+    run.add_argument("--replications", type=REPLICATIONS, help="number of replications")
+    run.add_argument("--workers", type=WORKERS, default=1, help="worker processes (default 1)")
+    run.add_argument("--out", type=output_path, help="run folder (default results/<scenario name>)")
     run.add_argument("--executor", choices=("processes", "dask"), default="processes",
                      help="where replications run: a local process pool, or Dask")
     run.add_argument("--scheduler", help="Dask scheduler address (tcp://host:port); without "
@@ -481,28 +542,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     comp = sub.add_parser("compare", help="compare run folders: target probabilities, fan charts")
     comp.add_argument("runs", nargs="+", help="run folders (the first is the reference)")
-    comp.add_argument("--out", help="comparison folder (default results/compare_<names>)")
+    comp.add_argument("--out", type=output_path, help="comparison folder (default results/compare_<names>)")
     comp.set_defaults(func=cmd_compare)
 
     rep = sub.add_parser("report", help="execute the scenario-report notebook on run folders")
     rep.add_argument("runs", nargs="+", help="run folders (the first is the reference)")
-    rep.add_argument("--out", help="report folder (default results/report_<names>)")
+    rep.add_argument("--out", type=output_path, help="report folder (default results/report_<names>)")
     rep.add_argument("--quiet", action="store_true", help="no progress bar")
     rep.set_defaults(func=cmd_report)
 
     cal = sub.add_parser("calibrate", help="estimate parameters (regression-adjusted ABC over a "
                          "reference table) and write a posterior, forecasts and fit report")
     cal.add_argument("config", help="calibration config YAML (e.g. calibration/default.yaml)")
-    cal.add_argument("--out", help="posterior folder (default calibration/posterior/<name>)")
-    cal.add_argument("--workers", type=int, help="worker processes (default: the config's)")
+    cal.add_argument("--out", type=output_path,
+                     help="posterior folder (default calibration/posterior/<name>)")
+    cal.add_argument("--workers", type=WORKERS, help="worker processes (default: the config's)")
     cal.add_argument("--executor", choices=("processes", "dask"), default="processes")
     cal.add_argument("--scheduler", help="Dask scheduler address (default: a LocalCluster)")
     cal.add_argument("--exclude", nargs="*", help="observation ids to hold out")
     cal.add_argument("--include", nargs="*", help="observation ids to use although off by default")
-    cal.add_argument("--fit-replications", type=int, default=100,
+    cal.add_argument("--fit-replications", type=COUNT, default=100,
                      help="posterior-predictive replications for the fit report")
     cal.add_argument("--no-fit", action="store_true", help="skip the fit report")
-    cal.add_argument("--truths", type=int, default=0,
+    cal.add_argument("--truths", type=TRUTHS, default=0,
                      help="also run the synthetic recovery over this many prior truths")
     cal.add_argument("--quiet", action="store_true")
     cal.set_defaults(func=cmd_calibrate)
@@ -510,12 +572,13 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("recovery", help="synthetic recovery and simulation-based calibration "
                          "of a calibration, from its reference table")
     rec.add_argument("config")
-    rec.add_argument("--out", help="posterior folder (default calibration/posterior/<name>)")
-    rec.add_argument("--truths", type=int, default=100)
-    rec.add_argument("--workers", type=int)
+    rec.add_argument("--out", type=output_path,
+                     help="posterior folder (default calibration/posterior/<name>)")
+    rec.add_argument("--truths", type=TRUTHS, default=100)
+    rec.add_argument("--workers", type=WORKERS)
     rec.add_argument("--executor", choices=("processes", "dask"), default="processes")
     rec.add_argument("--scheduler", help="Dask scheduler address (default: a LocalCluster)")
-    rec.add_argument("--fit-replications", type=int, default=100)
+    rec.add_argument("--fit-replications", type=COUNT, default=100)
     rec.add_argument("--no-fit", action="store_true", help="do not refresh fit.md")
     rec.add_argument("--quiet", action="store_true")
     rec.set_defaults(func=cmd_recovery)
@@ -523,13 +586,13 @@ def build_parser() -> argparse.ArgumentParser:
     def exploration_args(p: argparse.ArgumentParser, samples: int, replications: int) -> None:
         p.add_argument("--scenario", default=str(BASELINE))
         p.add_argument("--space", help="levers and uncertainties (default scenarios/explore/space.yaml)")
-        p.add_argument("--samples", type=int, default=samples, help="design points")
-        p.add_argument("--replications", type=int, default=replications,
+        p.add_argument("--samples", type=COUNT, default=samples, help="design points")
+        p.add_argument("--replications", type=REPLICATIONS, default=replications,
                        help="replications per design point (common random numbers)")
-        p.add_argument("--seed", type=int, help="root seed (default: the scenario's run.seed)")
+        p.add_argument("--seed", type=SEED, help="root seed (default: the scenario's run.seed)")
         p.add_argument("--posterior", help="posterior folder or name ('none' for the defaults)")
-        p.add_argument("--workers", type=int, default=1)
-        p.add_argument("--out", help="output folder")
+        p.add_argument("--workers", type=WORKERS, default=1)
+        p.add_argument("--out", type=output_path, help="output folder")
         p.add_argument("--quiet", action="store_true")
 
     exp = sub.add_parser("explore", help="Latin-hypercube experiments over levers and "
@@ -552,35 +615,37 @@ def build_parser() -> argparse.ArgumentParser:
     wit.add_argument("targets", nargs="+", help="target ids (scenarios/targets/plan_2026.yaml)")
     exploration_args(wit, 200, 4)
     wit.add_argument("--levers", nargs="*", help="levers that may move (default: all)")
-    wit.add_argument("--confirm", type=int, default=200, help="replications of each confirmation")
+    wit.add_argument("--confirm", type=COUNT, default=200, help="replications of each confirmation")
     wit.set_defaults(func=cmd_what_it_takes)
 
     lev = sub.add_parser("levers", help="lever-effects table: each lever alone against the "
                          "scenario, paired on common random numbers")
     lev.add_argument("scenario", nargs="?", default=str(BASELINE))
-    lev.add_argument("--replications", type=int, default=40)
-    lev.add_argument("--seed", type=int, help="root seed (default: the scenario's run.seed)")
-    lev.add_argument("--workers", type=int, default=1)
+    lev.add_argument("--replications", type=REPLICATIONS, default=40)
+    lev.add_argument("--seed", type=SEED, help="root seed (default: the scenario's run.seed)")
+    lev.add_argument("--workers", type=WORKERS, default=1)
     lev.add_argument("--posterior", help="posterior folder or name ('none' for the defaults)")
-    lev.add_argument("--out", help="folder for levers.csv and levers.md (default results/levers_<name>)")
+    lev.add_argument("--out", type=output_path,
+                     help="folder for levers.csv and levers.md (default results/levers_<name>)")
     lev.add_argument("--quiet", action="store_true")
     lev.set_defaults(func=cmd_levers)
 
     bench = sub.add_parser("bench", help="time full 2022-2026 runs of the engine")
     bench.add_argument("--scenario", default=str(BASELINE))
-    bench.add_argument("--repeats", type=int, default=7)
-    bench.add_argument("--scale", type=float, default=1.0, help="population scale factor")
+    bench.add_argument("--repeats", type=COUNT, default=7)
+    bench.add_argument("--scale", type=SCALE, default=1.0, help="population scale factor")
     bench.add_argument("--full", action="store_true", help="the whole performance suite: "
                        "reference comparison, scaling to 10^6 firms, ensemble throughput")
     bench.set_defaults(func=cmd_bench)
     schema = sub.add_parser("schema", help="print (or write) the scenario format as JSON Schema")
-    schema.add_argument("--out", help="file to write (default: print)")
+    schema.add_argument("--out", type=output_file, help="file to write (default: print)")
     schema.set_defaults(func=cmd_schema)
     dash = sub.add_parser("dashboard", help="start the interactive dashboard (Solara) on localhost")
-    dash.add_argument("--port", type=int, default=8765, help="port (0: a free one)")
+    dash.add_argument("--port", type=PORT, default=8765, help="port (0: a free one)")
     dash.add_argument("--host", default="127.0.0.1")
-    dash.add_argument("--replications", type=int, default=12, help="replications a live run starts with")
-    dash.add_argument("--population-scale", type=float, default=1.0, dest="population_scale")
+    dash.add_argument("--replications", type=REPLICATIONS, default=12,
+                      help="replications a live run starts with")
+    dash.add_argument("--population-scale", type=SCALE, default=1.0, dest="population_scale")
     dash.set_defaults(func=cmd_dashboard)
     return parser
 
@@ -588,14 +653,25 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "replications", None) is not None and args.replications < 1:
-        parser.error("--replications must be at least 1")
     try:
         return args.func(args)
     except InputError as exc:
         for line in exc.one_line().splitlines():
             print(f"error: {line}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a place that cannot be read or written, a full disk, a refused connection
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished replications are kept; rerun the same command to resume",
+              file=sys.stderr)
+        return 130
+    except Exception:
+        # not a bad input but a bug: keep the traceback visible, and say where it belongs
+        print("yichun-abm: unexpected error (a bug, not your input): please report it with the "
+              "traceback below and the command you ran", file=sys.stderr)
+        raise
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ the ones already there.
 
 from __future__ import annotations
 
+import hashlib
+import sys
 import time
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from model.economy import YichunModel
+from model.errors import InputError
 from model.government import INSTRUMENTS
 from model.parallel import completed
 from model.scenario import ResolvedScenario
@@ -44,18 +48,43 @@ class Replication:
     draw: int                 # index of the parameter draw used (-1: the scenario's values)
     seconds: float
 
-    def save(self, path: Path) -> None:
+    def checksum(self) -> str:
+        """sha256 of the replication's numbers: a file that does not match was altered."""
+        digest = hashlib.sha256()
+        for array in (self.yearly, self.monthly, self.lithium_price,
+                      *(self.payments[k] for k in sorted(self.payments))):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update(f"{self.index}:{self.draw}".encode())
+        return digest.hexdigest()
+
+    def save(self, path: Path, identity: str = "") -> None:
+        """Write the replication with what it belongs to (`identity`: scenario hash and seed)
+        and its checksum, so a rerun can verify the file rather than trust its name."""
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, index=self.index, yearly=self.yearly, monthly=self.monthly,
                      lithium_price=self.lithium_price, draw=self.draw, seconds=self.seconds,
+                     identity=identity, checksum=self.checksum(),
                      **{f"pay_{k}": v for k, v in self.payments.items()})
 
     @classmethod
-    def load(cls, path: Path) -> Replication:
-        with np.load(path) as z:
-            payments = {k[4:]: z[k] for k in z.files if k.startswith("pay_")}
-            return cls(int(z["index"]), z["yearly"], z["monthly"], z["lithium_price"], payments,
-                       int(z["draw"]), float(z["seconds"]))
+    def load(cls, path: Path, index: int | None = None, identity: str | None = None) -> Replication:
+        """Read and verify a replication file: a truncated or corrupt file, another index, a
+        different identity (when given) or a failing checksum is an InputError naming it."""
+        try:
+            with np.load(path) as z:
+                payments = {k[4:]: z[k] for k in z.files if k.startswith("pay_")}
+                rep = cls(int(z["index"]), z["yearly"], z["monthly"], z["lithium_price"], payments,
+                          int(z["draw"]), float(z["seconds"]))
+                stored = (str(z["identity"]), str(z["checksum"])) if "checksum" in z.files else None
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            raise InputError(path, None, f"unreadable replication file ({type(exc).__name__})") from None
+        if index is not None and rep.index != index:
+            raise InputError(path, None, f"holds replication {rep.index}, not {index} (a copied file?)")
+        if stored is None or stored[1] != rep.checksum():
+            raise InputError(path, None, "checksum missing or wrong: the file was altered")
+        if identity is not None and stored[0] != identity:
+            raise InputError(path, None, "belongs to another scenario, seed or posterior")
+        return rep
 
 
 def replication_seed(root_seed: int, index: int) -> np.random.SeedSequence:
@@ -102,7 +131,8 @@ def rep_name(index: int) -> str:
 def run_ensemble(scenario: ResolvedScenario, folder: Path, replications: int, seed: int,
                  workers: int = 1, draws: list[dict[str, Any]] | None = None,
                  progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None,
-                 executor: str = "processes", scheduler: str | None = None) -> list[int]:
+                 executor: str = "processes", scheduler: str | None = None,
+                 identity: str = "") -> list[int]:
     """Run the missing replications into `folder`; return the indices run now.
 
     executor: "processes" (a local process pool of `workers`), "dask" (the Dask scheduler at
@@ -112,16 +142,35 @@ def run_ensemble(scenario: ResolvedScenario, folder: Path, replications: int, se
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob(".rep_*.tmp"):  # half-written files of an interrupted run
         stale.unlink()
-    todo = [i for i in range(replications) if not (folder / rep_name(i)).exists()]
+    todo = [i for i in range(replications) if not verified(folder, i, identity)]
     tasks = [(scenario, seed, i, draws) for i in todo]
     wrap = progress or (lambda it, total: it)
     for rep in wrap(completed(_task, tasks, workers, executor, scheduler), len(tasks)):
-        rep.save(folder / rep_name(rep.index))
+        rep.save(folder / rep_name(rep.index), identity)
     return todo
 
 
-def load_replications(folder: Path, replications: int) -> list[Replication]:
-    return [Replication.load(folder / rep_name(i)) for i in range(replications)]
+def verified(folder: Path, index: int, identity: str) -> bool:
+    """Whether replication `index` is in the folder and sound; a bad file is named on stderr and
+    set aside (folder/set_aside/) to be recomputed."""
+    path = folder / rep_name(index)
+    if not path.exists():
+        return False
+    try:
+        Replication.load(path, index, identity)
+        return True
+    except InputError as exc:
+        aside = folder / "set_aside"
+        aside.mkdir(exist_ok=True)
+        path.replace(aside / f"{path.name}.{int(time.time())}")
+        print(f"warning: {exc.one_line()}; set aside in {aside} and recomputed", file=sys.stderr)
+        return False
+
+
+def load_replications(folder: Path, replications: int, identity: str | None = None,
+                      ) -> list[Replication]:
+    """The first `replications` replications of a folder, each verified (see Replication.load)."""
+    return [Replication.load(folder / rep_name(i), i, identity) for i in range(replications)]
 
 
 __all__ = ["MONTHLY", "YEARLY_STATS", "Replication", "run_replication", "run_ensemble",

@@ -38,8 +38,26 @@ def month_index(text: str) -> int:
     return (int(m.group(1)) - START_YEAR) * 12 + int(m.group(2)) - 1
 
 
+MAX_BUDGET = 100.0      # 亿元 a year for one fund
+MAX_PROJECTS = 5000.0   # signed projects a year
+
+
+def per_year_values(v: float | dict[int, float], lo: float, hi: float, unit: str,
+                    ) -> float | dict[int, float]:
+    """A number, or a mapping year -> number for 2022-2026, each inside [lo, hi]."""
+    items = v.items() if isinstance(v, dict) else [(None, v)]
+    for year, x in items:
+        if year is not None and not START_YEAR <= year <= START_YEAR + N_MONTHS // 12 - 1:
+            raise ValueError(f"year {year} outside 2022-2026")
+        if not lo <= x <= hi:
+            raise ValueError(f"{x:g} outside [{lo:g}, {hi:g}] {unit}")
+    return v
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Unknown keys are errors, and so are NaN and infinities: every number must mean something."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 Month = str
@@ -73,6 +91,12 @@ class Window(Strict):
 
     _v_start = field_validator("start", "end", mode="before")(classmethod(lambda cls, v: _check_month(v)))
 
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if month_index(self.start) > month_index(self.end):
+            raise ValueError(f"the window ends ({self.end}) before it starts ({self.start})")
+        return self
+
     def months(self) -> tuple[int, int]:
         return month_index(self.start), month_index(self.end)
 
@@ -84,16 +108,14 @@ class FundInstrument(Window):
     program: Literal["upgrade", "digital"]
     budget_per_year: float | dict[int, float] = Field(description="亿元 a year")
     subsidy_rate: float = Field(ge=0, le=1)
-    per_project_cap: float = Field(gt=0, description="亿元")
+    per_project_cap: float = Field(gt=0, le=10, description="亿元")
     eligibility: Literal["above_scale", "sme", "etdz", "all"] = "above_scale"
 
     @field_validator("budget_per_year")
     @classmethod
     def _nonnegative(cls, v: float | dict[int, float]) -> float | dict[int, float]:
-        values = v.values() if isinstance(v, dict) else [v]
-        if any(x < 0 for x in values):
-            raise ValueError("budgets cannot be negative")
-        return v
+        return per_year_values(v, 0.0, MAX_BUDGET, "亿元 a year (the city's whole industrial "
+                               f"budget is far below {MAX_BUDGET:g})")
 
     def budget(self, year: int) -> float:
         if isinstance(self.budget_per_year, dict):
@@ -103,24 +125,24 @@ class FundInstrument(Window):
 
 class ChainLeaderAward(Window):
     enabled: bool = True
-    city_award: float = Field(0.001, ge=0)
-    provincial_award: float = Field(0.004, ge=0)
-    provincial_min_revenue: float = Field(100.0, gt=0)
-    budget_per_year: float = Field(0.1, ge=0)
+    city_award: float = Field(0.001, ge=0, le=1)
+    provincial_award: float = Field(0.004, ge=0, le=1)
+    provincial_min_revenue: float = Field(100.0, gt=0, le=10000)
+    budget_per_year: float = Field(0.1, ge=0, le=MAX_BUDGET)
 
 
 class MilestoneAward(Window):
     enabled: bool = True
-    award_100yi: float = Field(0.005, ge=0)
-    award_50yi: float = Field(0.002, ge=0)
-    budget_per_year: float = Field(0.1, ge=0)
+    award_100yi: float = Field(0.005, ge=0, le=1)
+    award_50yi: float = Field(0.002, ge=0, le=1)
+    budget_per_year: float = Field(0.1, ge=0, le=MAX_BUDGET)
 
 
 class GazelleAward(Window):
     enabled: bool = True
-    gazelle: float = Field(0.003, ge=0)
-    potential_gazelle: float = Field(0.002, ge=0)
-    budget_per_year: float = Field(0.2, ge=0)
+    gazelle: float = Field(0.003, ge=0, le=1)
+    potential_gazelle: float = Field(0.002, ge=0, le=1)
+    budget_per_year: float = Field(0.2, ge=0, le=MAX_BUDGET)
 
 
 class RdSuperDeduction(Strict):
@@ -163,8 +185,8 @@ class Attraction(Strict):
         unknown = set(v) - set(CHAINS) - {"other"}
         if unknown:
             raise ValueError(f"unknown chains {sorted(unknown)}; expected {list(CHAINS)} or other")
-        if any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
-            raise ValueError("weights must be non-negative and not all zero")
+        if any(not 0 <= w <= 1000 for w in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("weights must lie in [0, 1000] and not all be zero")
         return v
 
     @field_validator("lithium_segment_weights")
@@ -174,9 +196,14 @@ class Attraction(Strict):
         unknown = set(v) - allowed
         if unknown:
             raise ValueError(f"unknown segments {sorted(unknown)}; expected {sorted(allowed)}")
-        if any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
-            raise ValueError("weights must be non-negative and not all zero")
+        if any(not 0 <= w <= 1000 for w in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("weights must lie in [0, 1000] and not all be zero")
         return v
+
+    @field_validator("projects_per_year")
+    @classmethod
+    def _projects(cls, v: float | dict[int, float]) -> float | dict[int, float]:
+        return per_year_values(v, 0.0, MAX_PROJECTS, "signed projects a year (338 in 2022)")
 
     def per_year(self, year: int) -> float:
         if isinstance(self.projects_per_year, dict):
@@ -185,8 +212,8 @@ class Attraction(Strict):
 
 
 class Approval(Strict):
-    days_before: float = Field(80, gt=0)
-    days_after: float = Field(25, gt=0)
+    days_before: float = Field(80, gt=0, le=1000)
+    days_after: float = Field(25, gt=0, le=1000)
     reform_start: Month = "2023-01"
     _v = field_validator("reform_start")(classmethod(lambda cls, v: _check_month(v)))
 
@@ -207,8 +234,8 @@ class Policy(Strict):
 
 
 class PricePointIn(Strict):
-    date: dt.date
-    value: float = Field(gt=0)
+    date: dt.date = Field(ge=dt.date(2015, 1, 1), le=dt.date(2030, 12, 31))
+    value: float = Field(gt=0, le=5_000_000, description="元/吨 (the 2022 peak was about 580,000)")
     note: str | None = None
 
     _v_date = field_validator("date", mode="before")(classmethod(lambda cls, v: _check_day(v)))
@@ -230,6 +257,13 @@ class LithiumPricePath(Strict):
         if [p.date for p in v] != sorted(p.date for p in v):
             raise ValueError("price points must be in date order")
         return v
+
+    @model_validator(mode="after")
+    def _usable(self) -> LithiumPricePath:
+        if not self.use_facts and len({p.date for p in self.points}) < 2:
+            raise ValueError("without the facts' prices (use_facts: false) the path needs at least "
+                             "two dated points")
+        return self
 
 
 class Shock(Window):
@@ -287,7 +321,8 @@ class Run(Strict):
 
 
 class Scenario(Strict):
-    name: str
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+                      description="letters, digits, _ . - (it names the run folder)")
     question: str = ""
     run: Run = Run()
     policy: Policy

@@ -21,18 +21,48 @@ from model.errors import InputError, InputErrors
 T = TypeVar("T", bound=BaseModel)
 
 
-def _key_lines(node: yaml.Node, prefix: str, lines: dict[str, int]) -> None:
-    """Record the 1-based line of every mapping key and list item, by dotted path."""
+MAX_DEPTH = 40          # nesting deeper than any input of ours needs
+MAX_BYTES = 5_000_000   # a scenario or data file is a few kB
+
+
+def _check_events(text: str, path: Path) -> None:
+    """Refuse, before anything is built, what could knock the loader over: aliases (a
+    ten-line alias bomb expands to gigabytes) and nesting deeper than MAX_DEPTH (the composer
+    recurses). Parsing events is linear in the text, so the check itself is cheap."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise InputError(path, None, f"YAML aliases (*{event.anchor}) are not allowed: write "
+                             "the value out", event.start_mark.line + 1)
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InputError(path, None, f"nested more than {MAX_DEPTH} levels deep",
+                                 event.start_mark.line + 1)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _key_lines(node: yaml.Node, prefix: str, lines: dict[str, int], path: Path | None = None) -> None:
+    """Record the 1-based line of every mapping key and list item, by dotted path; a key given
+    twice in one mapping is an error naming both lines (YAML would silently keep the last)."""
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
-            path = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
-            lines[path] = key_node.start_mark.line + 1
-            _key_lines(value_node, path, lines)
+            line = key_node.start_mark.line + 1
+            if str(key_node.value) in seen:
+                key = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+                raise InputError(path, key, f"given twice (lines {seen[str(key_node.value)]} and "
+                                 f"{line}); keep one", line)
+            seen[str(key_node.value)] = line
+            key = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+            lines[key] = line
+            _key_lines(value_node, key, lines, path)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            path = f"{prefix}[{i}]"
-            lines[path] = item.start_mark.line + 1
-            _key_lines(item, path, lines)
+            key = f"{prefix}[{i}]"
+            lines[key] = item.start_mark.line + 1
+            _key_lines(item, key, lines, path)
 
 
 def _first_bad_scalar(node: yaml.Node, prefix: str = "") -> tuple[int, str] | None:
@@ -59,14 +89,17 @@ def load_yaml_with_lines(path: str | Path) -> tuple[Any, dict[str, int]]:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, None, "file not found")
+    if path.stat().st_size > MAX_BYTES:
+        raise InputError(path, None, f"file larger than {MAX_BYTES // 1_000_000} MB: not a data file of ours")
     try:
         text = path.read_text(encoding="utf-8")
+        _check_events(text, path)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())  # one line
         raise InputError(path, None, f"malformed YAML: {problem}", line) from None
     except UnicodeDecodeError as exc:
         raise InputError(path, None, f"not UTF-8 text: {exc}") from None
@@ -77,7 +110,7 @@ def load_yaml_with_lines(path: str | Path) -> tuple[Any, dict[str, int]]:
     if node is None:
         return {}, {}
     lines: dict[str, int] = {}
-    _key_lines(node, "", lines)
+    _key_lines(node, "", lines, path)
     return data, lines
 
 

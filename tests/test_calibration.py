@@ -237,3 +237,25 @@ def test_calibration_on_dask_matches_local_processes(tmp_path):
     run_calibration(remote, tmp_path / "dask", progress=False, executor="dask")
     assert ((tmp_path / "local" / "draws.json").read_text()
             == (tmp_path / "dask" / "draws.json").read_text())
+
+
+@pytest.mark.slow
+def test_five_kills_of_a_calibration_then_resume_identically(tmp_path):
+    """A calibration killed five times at random moments (seeded) resumes to the draws an
+    uninterrupted one gives."""
+    config = tiny_config(tmp_path, ["nonlithium_demand_shock_2022"], simulations=96, chunk=6)
+    out = tmp_path / "post"
+    cmd = [sys.executable, "-m", "model.cli", "calibrate", str(config), "--out", str(out),
+           "--quiet", "--no-fit"]
+    rng = np.random.default_rng(12)
+    for _ in range(5):
+        proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(float(rng.uniform(2.0, 6.0)))
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    fresh = tmp_path / "fresh"
+    run_calibration(load_config(config), fresh, progress=False)
+    assert (fresh / "draws.json").read_text() == (out / "draws.json").read_text()

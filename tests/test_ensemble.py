@@ -95,3 +95,60 @@ def test_dask_local_cluster_is_bit_identical_to_process_pool(tmp_path, small_bas
                     strict=True):
         assert np.array_equal(a.yearly, b.yearly, equal_nan=True)
         assert np.array_equal(a.monthly, b.monthly)
+
+
+def small_run_command(tmp_path, replications: int):
+    small = write(tmp_path, "small.yaml", f"extends: {BASELINE}\nname: small\n"
+                  "run:\n  population_scale: 0.1\n")
+    out = tmp_path / "run"
+    return small, out, [sys.executable, "-m", "model.cli", "run", str(small), "--replications",
+                        str(replications), "--out", str(out), "--quiet"]
+
+
+def test_a_corrupt_or_copied_replication_is_named_set_aside_and_recomputed(tmp_path):
+    small, out, cmd = small_run_command(tmp_path, 4)
+    assert subprocess.run(cmd, capture_output=True, timeout=300).returncode == 0
+    reps = out / "replications"
+    good = (out / "yearly.csv").read_bytes()
+    (reps / rep_name(1)).write_bytes((reps / rep_name(1)).read_bytes()[:500])   # truncated
+    (reps / rep_name(2)).write_bytes((reps / rep_name(0)).read_bytes())         # copied over
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    warnings = [line for line in again.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 2
+    assert rep_name(1) in warnings[0] and "unreadable" in warnings[0]
+    assert rep_name(2) in warnings[1] and "holds replication 0, not 2" in warnings[1]
+    assert "(2 run now)" in again.stdout
+    assert len(list((reps / "set_aside").iterdir())) == 2
+    assert (out / "yearly.csv").read_bytes() == good
+
+
+def test_a_folder_is_not_adopted_or_shrunk(tmp_path, capsys):
+    small, out, cmd = small_run_command(tmp_path, 3)
+    assert main(cmd[3:]) == 0
+    assert main([*cmd[3:5], "--replications", "2", "--out", str(out), "--quiet"]) == 2
+    assert "holds 3 replications; rerun with --replications 3" in capsys.readouterr().err
+    (out / "ensemble.json").unlink()
+    assert main(cmd[3:]) == 2
+    assert "no ensemble.json stamp" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_five_kills_at_random_moments_then_resume_identically(tmp_path):
+    """Killed five times at random moments (seeded), then finished: every replication exactly
+    once and the tables byte-identical to an uninterrupted run."""
+    small, out, cmd = small_run_command(tmp_path, 16)
+    rng = np.random.default_rng(11)
+    for _ in range(5):
+        proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(float(rng.uniform(1.0, 4.0)))
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finished = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr
+    reps = out / "replications"
+    assert sorted(p.name for p in reps.glob("rep_*.npz")) == [rep_name(i) for i in range(16)]
+    fresh = tmp_path / "fresh"
+    assert main(["run", str(small), "--replications", "16", "--out", str(fresh), "--quiet"]) == 0
+    assert (fresh / "yearly.csv").read_bytes() == (out / "yearly.csv").read_bytes()

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from model.paths import PROJECT_ROOT
 
-APPLICATION = ("model.analysis", "model.reporting", "model.calibration", "model.cli")
+APPLICATION = ("model.analysis", "model.reporting", "model.calibration", "model.cli",
+               "model.dashboard")
 
 
 def imported_modules(path: Path) -> set[str]:

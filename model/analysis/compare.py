@@ -55,8 +55,15 @@ def load_run(folder: Path) -> Run:
     if not manifest.is_file() or not (folder / "targets.csv").is_file():
         raise InputError(folder, None, "not a finished run folder (manifest.json and targets.csv "
                          "expected; run `yichun-abm run` first)")
-    meta = json.loads(manifest.read_text())
-    reps = load_replications(folder / "replications", meta["seed"]["replications"])
+    try:
+        meta = json.loads(manifest.read_text(encoding="utf-8"))
+        count = int(meta["seed"]["replications"])
+        stamp = json.loads((folder / "ensemble.json").read_text(encoding="utf-8"))
+        identity = f"{stamp['scenario_hash']}:{stamp['seed']}"
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(folder, None, f"damaged run folder: manifest.json or ensemble.json "
+                         f"unreadable ({type(exc).__name__}); rerun `yichun-abm run`") from None
+    reps = load_replications(folder / "replications", count, identity)
     posterior = (meta.get("posterior") or {}).get("draws_sha256")
     with open(folder / "targets.csv", newline="") as fh:
         targets = list(csv.DictReader(fh))

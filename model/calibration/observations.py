@@ -59,7 +59,7 @@ class Period(BaseModel):
 
 
 class Observation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     id: str
     fact: str
     statistic: str
@@ -124,13 +124,13 @@ class Observation(BaseModel):
 
 
 class Unusable(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     fact: str
     reason: str
 
 
 class ObservationsFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     observations: list[Observation]
     unusable: list[Unusable] = []
 
