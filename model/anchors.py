@@ -24,7 +24,7 @@ FIRST_YEAR, LAST_YEAR = 2015, 2026
 
 
 class Anchor(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
     segment: str
@@ -85,7 +85,7 @@ class Anchor(BaseModel):
 
 
 class AnchorFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     anchors: list[Anchor]
 
     @model_validator(mode="after")

@@ -106,7 +106,7 @@ class NationalContext(BaseModel):
 
 
 class Facts(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     chains: dict[str, str]
     observed: list[Observation]
     lithium_carbonate_price: LithiumPrice

@@ -25,7 +25,7 @@ Number = float | int
 class Prior(BaseModel):
     """A prior for calibration; centre defaults to the parameter's value."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     dist: Literal["normal", "lognormal", "uniform", "beta"]
     mean: float | None = None
     sd: float | None = None
@@ -47,7 +47,7 @@ class Prior(BaseModel):
 
 
 class ParameterSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     value: Number | dict[str, Number]
     unit: str
     range: tuple[float, float]

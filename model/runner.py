@@ -80,8 +80,11 @@ class Replication:
             raise InputError(path, None, f"unreadable replication file ({type(exc).__name__})") from None
         if index is not None and rep.index != index:
             raise InputError(path, None, f"holds replication {rep.index}, not {index} (a copied file?)")
-        if stored is None or stored[1] != rep.checksum():
-            raise InputError(path, None, "checksum missing or wrong: the file was altered")
+        if stored is None:
+            raise InputError(path, None, "written by an older version (no checksum): rerun "
+                             "`yichun-abm run` into a new folder to rebuild it")
+        if stored[1] != rep.checksum():
+            raise InputError(path, None, "checksum wrong: the file was altered")
         if identity is not None and stored[0] != identity:
             raise InputError(path, None, "belongs to another scenario, seed or posterior")
         return rep

@@ -259,3 +259,16 @@ def test_five_kills_of_a_calibration_then_resume_identically(tmp_path):
     fresh = tmp_path / "fresh"
     run_calibration(load_config(config), fresh, progress=False)
     assert (fresh / "draws.json").read_text() == (out / "draws.json").read_text()
+
+
+def test_a_corrupt_reference_table_is_one_line(tmp_path, capsys):
+    from model.cli import main
+
+    config = tiny_config(tmp_path, ["nonlithium_demand_shock_2022"], simulations=24, chunk=6)
+    out = tmp_path / "post"
+    assert main(["calibrate", str(config), "--out", str(out), "--quiet", "--no-fit"]) == 0
+    table = out / "reference.npz"
+    table.write_bytes(table.read_bytes()[:300])
+    assert main(["calibrate", str(config), "--out", str(out), "--quiet", "--no-fit"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(table) in err[0] and "unreadable reference table" in err[0]

@@ -19,7 +19,7 @@ PLAN_YEARS = 4  # 2023-2026
 
 
 class Dimension(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str
     key: str
     range: tuple[float, float]
@@ -40,7 +40,7 @@ class Dimension(BaseModel):
 
 
 class Space(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     levers: list[Dimension]
     uncertainties: list[Dimension] = []
 

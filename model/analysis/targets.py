@@ -32,7 +32,7 @@ COLUMNS = ("target", "description", "scope", "statistic", "target_value", "proba
 
 
 class Target(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     id: str
     description: str
     description_zh: str = ""        # the plan's wording in Chinese, for the summary page
@@ -58,13 +58,13 @@ class Target(BaseModel):
 
 
 class NotRepresented(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     facts_key: str
     reason: str
 
 
 class TargetsFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     targets: list[Target]
     not_represented: list[NotRepresented] = []
 

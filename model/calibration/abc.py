@@ -18,6 +18,7 @@ import hashlib
 import json
 import math
 import time
+import zipfile
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -45,24 +46,24 @@ SEP = "__"  # flat parameter names: "revenue_2021__li_upstream" for mapping entr
 
 
 class AbcSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    simulations: int = Field(4800, ge=20)      # rows of the reference table
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    simulations: int = Field(4800, ge=20, le=1_000_000)  # rows of the reference table
     tolerance: float = Field(0.08, gt=0, le=1)  # share of the table kept nearest the data
     heteroscedastic: bool = True                # Blum & François's variance correction
-    chunk: int = Field(96, ge=1)                # rows simulated between saves
-    posterior_draws: int = Field(150, ge=10)
+    chunk: int = Field(96, ge=1, le=100_000)    # rows simulated between saves
+    posterior_draws: int = Field(150, ge=10, le=100_000)
 
 
 class CalibrationConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # names the posterior folder
     scenario: str
     observations: str = "observations.yaml"
     exclude: list[str] = []
     include: list[str] = []
     parameters: list[str] = Field(min_length=1)
-    seed: int = Field(1, ge=0)
-    workers: int = Field(2, ge=1)
+    seed: int = Field(1, ge=0, le=2**32 - 1)
+    workers: int = Field(2, ge=1, le=256)
     stop_month: str = "2025-12"
     origins: list[str] = []                     # rolling-origin forecasts: data up to each month
     abc: AbcSettings = AbcSettings()
@@ -307,8 +308,9 @@ class Table:
         try:
             with np.load(path) as data:
                 table = cls(data["theta"], data["clean"], data["noise"])
-        except (OSError, ValueError, KeyError) as exc:
-            raise InputError(path, None, f"unreadable reference table ({exc}); delete the "
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise InputError(path, None, f"unreadable reference table ({reason}); delete the "
                              "folder or choose another --out") from None
         if table.theta.shape[1:] != (p,) or table.clean.shape[1:] != (m,) \
                 or table.noise.shape != table.clean.shape or len(table.theta) != len(table.clean):
