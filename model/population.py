@@ -314,9 +314,16 @@ def link_suppliers(firms: FirmState, buyers: np.ndarray, pool_idx: np.ndarray, l
     pool_rev = firms.revenue_last_year[pool_idx]
     candidates = pool_idx[(pool_rev < 5.0) & (firms.chain[pool_idx] >= 0)]
     order = large[np.argsort(-revenue[revenue >= 10.0], kind="stable")]
+    # each chain's unlinked candidates, kept in candidate order and shrunk as they are linked:
+    # the same draws as filtering all candidates for every buyer, without its quadratic cost
+    pools: dict[int, np.ndarray] = {}
     for firm in order:
-        pool = candidates[(firms.chain[candidates] == firms.chain[firm])
-                          & (firms.supplier_of[candidates] < 0)]
+        chain = int(firms.chain[firm])
+        if chain not in pools:
+            pools[chain] = candidates[(firms.chain[candidates] == chain)
+                                      & (firms.supplier_of[candidates] < 0)]
+        pool = pools[chain]
         k = min(pool.size, rng.poisson(links_per_firm * scale[int(firm)]))
         if k:
             firms.supplier_of[rng.choice(pool, k, replace=False)] = firm
+            pools[chain] = pool[firms.supplier_of[pool] < 0]

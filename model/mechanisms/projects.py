@@ -182,6 +182,8 @@ def expansion_hosts(model: YichunModel, segment: np.ndarray, rng: np.random.Gene
     the segment has no producing firm."""
     f = model.f
     live = np.flatnonzero(f.alive & (f.capacity > 0))
+    if live.size == 0:
+        return np.full(segment.size, -1)
     live = live[np.argsort(f.segment[live], kind="stable")]
     cumulative = np.cumsum(f.capacity[live])
     end = np.searchsorted(f.segment[live], np.arange(model.n_segments), side="right")
