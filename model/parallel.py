@@ -26,7 +26,11 @@ def fork_pool(workers: int) -> Any:
 
 
 def process_executor(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, initializer=single_threaded_blas)
+    """A pool of forked workers. Forked explicitly: importing mesa sets the global start method
+    to spawn (mesa.batchrunner does, at import), and spawned workers import everything again
+    (about a second each) before their first task."""
+    return ProcessPoolExecutor(max_workers=workers, initializer=single_threaded_blas,
+                               mp_context=multiprocessing.get_context("fork"))
 
 
 def completed(func: Callable[[Any], Any], tasks: list[Any], workers: int = 1,
