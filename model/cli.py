@@ -62,10 +62,9 @@ def check_resume(folder: Path, scenario_hash: str, seed: int, replications: int)
             raise InputError(folder, None, "holds replications but no ensemble.json stamp, so "
                              "whose they are is unknown; choose another --out or delete it")
         return
-    try:
-        old = json.loads(stamp.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(stamp, None, f"unreadable ensemble stamp: {exc}") from None
+    from model.yamlio import read_json
+
+    old = read_json(stamp, "ensemble stamp")
     if old.get("scenario_hash") != scenario_hash or old.get("seed") != seed:
         raise InputError(folder, None,
                          "folder holds replications of another scenario or seed "

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from model.bench import scaled
@@ -42,3 +47,24 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def start(cmd: list[str]) -> subprocess.Popen:
+    """The command in its own process group, quiet (so kill_group reaches its workers too)."""
+    return subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def kill_at_random_moments(cmd: list[str], seed: int, low: float, high: float,
+                           times: int = 5) -> None:
+    """Start the command and kill -9 it `times` times, each after a seeded random wait."""
+    rng = np.random.default_rng(seed)
+    for _ in range(times):
+        proc = start(cmd)
+        time.sleep(float(rng.uniform(low, high)))
+        kill_group(proc)

@@ -2,8 +2,6 @@
 stamping and refusal, synthetic recovery, rolling-origin forecasts."""
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -23,7 +21,7 @@ from model.errors import InputError
 from model.runner import YEARLY_STATS
 from model.statistics import MONTHLY, YEARS
 from model.structure import SCOPES
-from tests.conftest import BASELINE, write
+from tests.conftest import BASELINE, kill_at_random_moments, kill_group, start, write
 
 
 def test_every_usable_fact_is_mapped_or_explained():
@@ -191,14 +189,12 @@ def test_killed_calibration_resumes_to_the_same_table(tmp_path):
     out = tmp_path / "post"
     cmd = [sys.executable, "-m", "model.cli", "calibrate", str(config), "--out", str(out),
            "--quiet", "--no-fit"]
-    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = start(cmd)
     table = out / "reference.npz"
     deadline = time.time() + 180
     while time.time() < deadline and not table.exists():
         time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_group(proc)
     assert table.exists(), "no chunk saved before the kill"
     done = Table.load(table, 1, len(load_config(config).all_observations)).n
     assert done < 72
@@ -247,13 +243,7 @@ def test_five_kills_of_a_calibration_then_resume_identically(tmp_path):
     out = tmp_path / "post"
     cmd = [sys.executable, "-m", "model.cli", "calibrate", str(config), "--out", str(out),
            "--quiet", "--no-fit"]
-    rng = np.random.default_rng(12)
-    for _ in range(5):
-        proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        time.sleep(float(rng.uniform(2.0, 6.0)))
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    kill_at_random_moments(cmd, seed=12, low=2.0, high=6.0)
     resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
     fresh = tmp_path / "fresh"

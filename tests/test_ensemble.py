@@ -1,7 +1,5 @@
 """Ensembles: identical for any number of workers; resumable without duplicates."""
 
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -11,7 +9,7 @@ import pytest
 
 from model.cli import main
 from model.runner import load_replications, rep_name, run_ensemble
-from tests.conftest import BASELINE, write
+from tests.conftest import BASELINE, kill_at_random_moments, kill_group, start, write
 
 
 def test_one_and_two_workers_give_identical_tables(tmp_path, small_baseline):
@@ -41,14 +39,12 @@ def test_killed_ensemble_resumes_with_every_replication_once(tmp_path):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "model.cli", "run", str(small), "--replications", "12",
            "--out", str(out), "--quiet"]
-    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = start(cmd)
     reps = out / "replications"
     deadline = time.time() + 120
     while time.time() < deadline and len(list(reps.glob("rep_*.npz"))) < 3:
         time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_group(proc)
     done_before = {p.name for p in reps.glob("rep_*.npz")}
     assert 3 <= len(done_before) < 12, "the kill should land part-way"
     before = {name: (reps / name).stat().st_mtime_ns for name in done_before}
@@ -138,13 +134,7 @@ def test_five_kills_at_random_moments_then_resume_identically(tmp_path):
     """Killed five times at random moments (seeded), then finished: every replication exactly
     once and the tables byte-identical to an uninterrupted run."""
     small, out, cmd = small_run_command(tmp_path, 16)
-    rng = np.random.default_rng(11)
-    for _ in range(5):
-        proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        time.sleep(float(rng.uniform(1.0, 4.0)))
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    kill_at_random_moments(cmd, seed=11, low=1.0, high=4.0)
     finished = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert finished.returncode == 0, finished.stderr
     reps = out / "replications"

@@ -1,8 +1,6 @@
 """Exploratory experiments: reproducible for any number of workers and after a kill, and bad
 input to explore / what-it-takes is one line."""
 
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -11,7 +9,7 @@ import pandas as pd
 import pytest
 
 from model.cli import main
-from tests.conftest import BASELINE, write
+from tests.conftest import BASELINE, kill_group, start, write
 
 
 @pytest.fixture
@@ -40,14 +38,12 @@ def test_table_identical_for_one_and_two_workers(tmp_path, small):
 def test_killed_exploration_resumes_to_the_same_table(tmp_path, small):
     out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "model.cli", *explore_args(small, out, 1, samples=10)]
-    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = start(cmd)
     points = out / "points"
     deadline = time.time() + 120
     while time.time() < deadline and len(list(points.glob("point_*.json"))) < 2:
         time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_group(proc)
     done = len(list(points.glob("point_*.json")))
     assert 2 <= done < 10
     assert subprocess.run(cmd, capture_output=True, timeout=300).returncode == 0

@@ -40,7 +40,7 @@ from model.parallel import fork_pool
 from model.parameters import load_specs
 from model.runner import collect
 from model.scenario import N_MONTHS, ResolvedScenario, load_scenario, month_index
-from model.yamlio import atomic_path, load_yaml_with_lines, validated, write_json_atomic
+from model.yamlio import atomic_path, load_yaml_with_lines, read_json, validated, write_json_atomic
 
 SEP = "__"  # flat parameter names: "revenue_2021__li_upstream" for mapping entries
 
@@ -334,10 +334,7 @@ def check_stamp(calib: Calibration, out: Path) -> None:
             raise InputError(out, None, "a reference table without its stamp.json; delete the "
                              "folder or choose another --out")
         return
-    try:
-        old = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(path, None, f"unreadable stamp ({exc})") from None
+    old = read_json(path, "stamp")
     new = calib.stamp()
     if old.get("digest") != stamp_digest(new):
         differ = [k for k in new if old.get("stamp", {}).get(k) != new[k]]

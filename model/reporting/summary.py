@@ -177,8 +177,10 @@ HEAD = [("目标", "Target"), ("2026 目标值", "target"), ("中位数", "media
         ("P(达成)", "P(met)"), ("95% 区间", "interval"), ("信号", "signal")]
 
 
-def summary_markdown(folder: Path) -> str:
-    manifest, rows = read_run(folder)
+def summary_markdown(folder: Path, run: tuple[dict[str, Any], list[dict[str, str]]] | None = None,
+                     ) -> str:
+    """The summary as Markdown; `run` is the folder's (manifest, target rows) if already read."""
+    manifest, rows = run or read_run(folder)
     groups = grouped_lines(rows)
     head = page_head(manifest, groups)
     out = [f"# {head['title_zh']}", f"*{head['title_en']}*", ""]
@@ -232,9 +234,10 @@ td.target { width: 38%; }
 """
 
 
-def summary_html_fragment(folder: Path) -> str:
+def summary_html_fragment(folder: Path,
+                          run: tuple[dict[str, Any], list[dict[str, str]]] | None = None) -> str:
     """The summary as an HTML block (styles included) for the report notebook and summary.html."""
-    manifest, rows = read_run(folder)
+    manifest, rows = run or read_run(folder)
     groups = grouped_lines(rows)
     head = page_head(manifest, groups)
     esc = html.escape
@@ -273,9 +276,10 @@ def _dot(light: str) -> str:
 
 
 def write_summary(folder: Path) -> None:
-    """summary.md and summary.html in the run folder."""
-    write_text_atomic(folder / "summary.md", summary_markdown(folder))
+    """summary.md and summary.html in the run folder (the folder read once for both)."""
+    run = read_run(folder)
+    write_text_atomic(folder / "summary.md", summary_markdown(folder, run))
     page = (f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
-            f"<title>869 plan 2026 targets — {html.escape(read_run(folder)[0]['scenario'])}</title>"
-            f"</head><body>{summary_html_fragment(folder)}</body></html>")
+            f"<title>869 plan 2026 targets — {html.escape(run[0]['scenario'])}</title>"
+            f"</head><body>{summary_html_fragment(folder, run)}</body></html>")
     write_text_atomic(folder / "summary.html", page)
