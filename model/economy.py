@@ -12,6 +12,7 @@ from model.agents import Enterprise
 from model.anchors import load_anchors
 from model.exogenous import build_conditions
 from model.government import Government
+from model.jit import jit
 from model.mechanisms.projects import ProjectBook, seed_anchor_projects, seed_pipeline
 from model.population import (
     below_scale_sizes,
@@ -23,9 +24,9 @@ from model.population import (
 )
 from model.scenario import N_MONTHS, ResolvedScenario, dotted, load_scenario
 from model.state import FirmViews
-from model.statistics import MONTHLY, Recorder, scope_matrix
+from model.statistics import MONTHLY, Recorder, ScopeGroups, scope_matrix
 from model.step import one_step
-from model.structure import SCOPES, SEGMENTS
+from model.structure import SEGMENTS
 
 
 def _city(statistic: str) -> Any:
@@ -52,6 +53,20 @@ def _resolve(scenario: ResolvedScenario | str | Path, population_scale: float | 
 
 #: The mechanisms that draw random numbers during a run, each with its own stream per month.
 STREAMS = ("market", "innovation", "upgrade", "digital", "sign", "open", "exit", "entry", "links")
+
+
+@jit
+def _capacity_weighted(segment, alive, capacity, productivity, quality, n_seg):  # noqa: ANN001, ANN202
+    """Per segment: live capacity, and capacity-weighted sums of productivity and quality."""
+    total = np.zeros(n_seg)
+    weighted_productivity = np.zeros(n_seg)
+    weighted_quality = np.zeros(n_seg)
+    for i in range(segment.size):
+        weight = capacity[i] * (1.0 if alive[i] else 0.0)
+        total[segment[i]] += weight
+        weighted_productivity[segment[i]] += weight * productivity[i]
+        weighted_quality[segment[i]] += weight * quality[i]
+    return total, weighted_productivity, weighted_quality
 
 
 class YichunModel(mesa.Model):
@@ -82,6 +97,7 @@ class YichunModel(mesa.Model):
         self._streams_fresh: set[str] = set()
         self._streams_month = -1
         self._technology: tuple[int, tuple[np.ndarray, np.ndarray]] = (-1, (np.ones(0), np.ones(0)))
+        self.live_capacity = np.zeros(len(SEGMENTS))  # by segment, as this month opened
         self.scenario = scenario
         self.policy = scenario.spec.policy
         self.params = scenario.parameters
@@ -111,8 +127,8 @@ class YichunModel(mesa.Model):
             self.params.above_scale_firms_2021)
         self.government = Government(self, self.policy)
         self._enterprises: list[Enterprise] = []
-        self._scope = np.zeros((self.firms.size, len(SCOPES)))
-        self._scope[: self.firms.n] = scope_matrix(self.f)
+        self.scope_groups = ScopeGroups()
+        self.scope_groups.assign(np.arange(self.firms.n), scope_matrix(self.f))
         self.projects = ProjectBook()
         seed_pipeline(self)
         seed_anchor_projects(self)
@@ -124,7 +140,7 @@ class YichunModel(mesa.Model):
     def f(self) -> FirmViews:
         """Views of the used part of every firm array; rebuilt after firms are added."""
         if self._views is None:
-            self._views = FirmViews(self.firms)
+            self._views = FirmViews.of(self.firms)
         return self._views
 
     def add_firms(self, segment: np.ndarray, revenue: np.ndarray) -> np.ndarray:
@@ -139,11 +155,7 @@ class YichunModel(mesa.Model):
         self.firms.quality[idx] *= quality[segment]
         self.firms.competitiveness_base[idx] = competitiveness_of(self.firms, idx, self.params)
         self._views = None
-        if self._scope.shape[0] < self.firms.size:
-            grown = np.zeros((self.firms.size, len(SCOPES)))
-            grown[: self._scope.shape[0]] = self._scope
-            self._scope = grown
-        self._scope[idx] = scope_matrix(self.f, idx)
+        self.scope_groups.assign(idx, scope_matrix(self.f, idx))
         return idx
 
     # ------------------------------------------------------------------ random streams
@@ -186,20 +198,21 @@ class YichunModel(mesa.Model):
         return super().agents_by_type
 
     def technology(self) -> tuple[np.ndarray, np.ndarray]:
-        """This month's capacity-weighted productivity (relative to 2021) and quality, by segment."""
+        """This month's capacity-weighted productivity (relative to 2021) and quality, by segment
+        (as the month opens: first asked for by demand allocation)."""
         if self._technology[0] != self.t:
             f = self.f
-            weight = f.capacity * f.alive
-            total = np.bincount(f.segment, weight, minlength=self.n_segments)
-            levels = [np.divide(np.bincount(f.segment, weight * x, minlength=self.n_segments), total,
-                                out=np.ones(self.n_segments), where=total > 0)
-                      for x in (f.productivity, f.quality)]
+            capacity, productivity, quality = _capacity_weighted(
+                f.segment, f.alive, f.capacity, f.productivity, f.quality, self.n_segments)
+            levels = [np.divide(x, capacity, out=np.ones(self.n_segments), where=capacity > 0)
+                      for x in (productivity, quality)]
+            self.live_capacity = capacity
             self._technology = (self.t, (levels[0] / self.base_productivity, levels[1]))
         return self._technology[1]
 
     def refresh_scopes(self, idx: np.ndarray) -> None:
         """Recompute the scope rows of firms whose county or memberships changed."""
-        self._scope[idx] = scope_matrix(self.f, idx)
+        self.scope_groups.assign(idx, scope_matrix(self.f, idx))
 
     def anchor_firm(self, anchor_id: str) -> int | None:
         """Row of the live firm that is the named anchor, or None (not open, closed or absent)."""
@@ -216,7 +229,7 @@ class YichunModel(mesa.Model):
     @property
     def scope_weights(self) -> np.ndarray:
         """(firms x scopes) 0/1 weights: city, chain memberships, development zone."""
-        return self._scope[: self.firms.n]
+        return self.scope_groups.weights(self.firms.n)
 
     def small_firm_sizes(self, count: int) -> np.ndarray:
         p = self.params

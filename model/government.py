@@ -9,7 +9,7 @@ while the month's release lasts; every payment is recorded (month, firm, instrum
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -33,6 +33,7 @@ class Government(mesa.Agent):
         self.policy = policy
         self.paid_by_year: dict[tuple[str, int], float] = defaultdict(float)
         self._ledger: list[tuple[np.ndarray, np.ndarray, str, np.ndarray]] = []
+        self._funds_cache: dict[tuple[str, int], list[tuple[str, Any]]] = {}
 
     # ------------------------------------------------------------------ budgets
     def _instrument(self, name: str):
@@ -41,6 +42,16 @@ class Government(mesa.Agent):
     def active(self, name: str, t: int) -> bool:
         inst = self._instrument(name)
         return inst.enabled and month_index(inst.start) <= t <= month_index(inst.end)
+
+    def active_funds(self, program: str, t: int) -> list[tuple[str, Any]]:
+        """The subsidy funds of a program ("upgrade" or "digital") open in month t, in the
+        order they rank applicants (the city fund first)."""
+        key = (program, t)
+        if key not in self._funds_cache:
+            self._funds_cache[key] = [
+                (name, inst) for name, inst in self.policy.instruments.funds().items()
+                if inst.program == program and self.active(name, t)]
+        return self._funds_cache[key]
 
     def yearly_budget(self, name: str, year: int) -> float:
         inst = self._instrument(name)

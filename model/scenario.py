@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import hashlib
 import json
 import re
@@ -30,8 +31,9 @@ N_MONTHS = 60  # January 2022 to December 2026
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
+@functools.lru_cache(maxsize=1024)
 def month_index(text: str) -> int:
-    """'2023-01' -> months since January 2022 (0)."""
+    """'2023-01' -> months since January 2022 (0). Cached: instruments ask every month."""
     m = _MONTH_RE.match(str(text))
     if not m or not 1 <= int(m.group(2)) <= 12:
         raise ValueError(f"expected a month as YYYY-MM, got {text!r}")

@@ -7,6 +7,7 @@ firms keep their slot with ``alive`` false, so indices stay stable.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -101,18 +102,23 @@ class FirmState:
         return getattr(self, name)[: self.n]
 
 
+_VIEW_FIELDS = (*FLOAT_FIELDS, *INT_FIELDS, *BOOL_FIELDS, "member")
 
 
+class FirmViews(namedtuple("FirmViews", (*_VIEW_FIELDS, "n"))):
+    """The used part of every attribute array, as attributes (numpy views write through).
 
-class FirmViews:
-    """The used part of every attribute array, as attributes (numpy views write through)."""
+    A named tuple, so a compiled mechanism (``model.jit``) takes all firm arrays as one
+    argument and reads them by name, ``f.capacity[i]``. Write into the arrays
+    (``f.capacity[:] = ...``, ``f.capacity[i] += ...``), never rebind them.
+    """
 
-    def __init__(self, firms: FirmState) -> None:
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, firms: FirmState) -> FirmViews:
         n = firms.n
-        for name in (*FLOAT_FIELDS, *INT_FIELDS, *BOOL_FIELDS):
-            setattr(self, name, getattr(firms, name)[:n])
-        self.member = firms.member[:n]
-        self.n = n
+        return cls._make([*(getattr(firms, name)[:n] for name in _VIEW_FIELDS), n])
 
     def __deepcopy__(self, memo: dict) -> None:
         """Views must alias the copied arrays, so a copy rebuilds them (see YichunModel.f)."""

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.government import INSTRUMENTS
+from model.jit import jit
 from model.mechanisms.projects import BUILDING, DROPPED, PRODUCING
 from model.scenario import N_MONTHS, START_YEAR
 from model.structure import (
@@ -70,6 +71,11 @@ _M = {name: i for i, name in enumerate(MONTHLY)}
 _Y = {name: i for i, name in enumerate(YEARLY)}
 _SUB = [SEGMENT_INDEX[seg] for seg in SUB_CHAINS.values()]
 _IS_LITHIUM = np.array(IS_LITHIUM)
+_LITHIUM_CHAIN = CHAINS.index("lithium")
+#: the monthly columns summed over firms, in the order ``_firm_group_sums`` returns them
+_FIRM_COLUMNS = [_M[name] for name in FIRM_FLOWS + FIRM_STOCKS]
+_N_FIRM_COLUMNS = 28
+assert len(_FIRM_COLUMNS) == _N_FIRM_COLUMNS, "_firm_group_sums writes 28 columns"
 
 
 def scope_matrix(f: FirmViews, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
@@ -83,6 +89,38 @@ def scope_matrix(f: FirmViews, rows: np.ndarray | slice = slice(None)) -> np.nda
         m[:, 1 + len(CHAINS) + j] = segment == seg
     m[:, -1] = f.county[rows] == _ETDZ
     return m
+
+
+class ScopeGroups:
+    """Firms with the same scope row (city, chains, sub-chain, zone) form a group, about a
+    hundred in all. A sum over firms per scope is then one pass over the firms into their
+    groups and a small product with the groups' 0/1 scope rows, instead of a product with a
+    (firms x scopes) matrix."""
+
+    _BITS = 2.0 ** np.arange(len(SCOPES))
+
+    def __init__(self) -> None:
+        self.group = np.zeros(0, dtype=np.int64)   # per firm row
+        self.rows = np.zeros((0, len(SCOPES)))     # per group: its scope row
+        self._ids: dict[int, int] = {}
+
+    def assign(self, idx: np.ndarray, rows: np.ndarray) -> None:
+        """Put firms `idx` (their scope rows: `rows`) into their groups, making new ones."""
+        if self.group.size <= (idx.max() if idx.size else -1):
+            self.group = np.pad(self.group, (0, max(int(idx.max()) + 1, 2 * self.group.size)
+                                             - self.group.size))
+        keys, inverse = np.unique((rows @ self._BITS).astype(np.int64), return_inverse=True)
+        ids = np.empty(keys.size, dtype=np.int64)
+        for k, key in enumerate(keys.tolist()):
+            if key not in self._ids:
+                self._ids[key] = len(self._ids)
+                self.rows = np.vstack([self.rows, rows[np.flatnonzero(inverse == k)[0]]])
+            ids[k] = self._ids[key]
+        self.group[idx] = ids[inverse]
+
+    def weights(self, n: int) -> np.ndarray:
+        """The (firms x scopes) 0/1 matrix of the first `n` firm rows."""
+        return self.rows[self.group[:n]]
 
 
 def project_scope_matrix(model: YichunModel) -> np.ndarray:
@@ -189,50 +227,29 @@ class Recorder:
             self.revenue_last_year = np.pad(self.revenue_last_year, pad)
 
     def firm_sums(self) -> dict[str, np.ndarray]:
-        """Per-scope sums of this month's firm statistics. Most count above-scale firms only
-        (about a sixth of all firms), so those are summed over the above-scale rows alone."""
-        f, t = self.model.f, self.model.t
+        """This month's firm statistics, {name: per-scope sums}. Most count above-scale firms
+        only; the physical units count the lithium segments' firms."""
+        return dict(zip(FIRM_FLOWS + FIRM_STOCKS, self._firm_matrix(), strict=True))
+
+    def _firm_matrix(self) -> np.ndarray:
+        """``firm_sums`` as a (statistics x scopes) matrix, in FIRM_FLOWS + FIRM_STOCKS order."""
+        model, f, t = self.model, self.model.f, self.model.t
         self._month_arrays()
         self.revenue_this_year[t % 12, : f.n] = f.revenue
-        self.deflator_this_year[t % 12] = self.model.official_price
-        rows = np.flatnonzero(f.above_scale & f.alive)
-        seg, born, revenue = f.segment[rows], f.born_month[rows], f.revenue[rows]
-        base = self.revenue_last_year[t % 12, rows] * self.model.segment_va_ratio[seg]
-        value_added, prevprice = f.value_added[rows], f.value_added_prevprice[rows]
-        new = born >= t - t % 12 - 12
-        capital = f.capital[rows]
-        above = {
-            "revenue": revenue, "value_added": value_added,
-            "value_added_prevprice": prevprice, "value_added_base": base,
-            "value_added_prevprice_new": prevprice * new, "value_added_base_new": base * new,
-            "value_added_emerging": value_added * f.emerging[rows],
-            "profit": f.profit[rows], "rd_spend": f.rd_spend[rows],
-            "revenue_new_plants": revenue * (born >= t - t % 12),
-            "above_scale_firms": np.ones(rows.size),
-            "digital_capital": capital * f.digital[rows], "capital_above_scale": capital,
-            "capacity_above_scale": 12.0 * f.capacity[rows],
-        }
-        alive = f.alive
-        every = {
-            "revenue_all_firms": f.revenue * alive,
-            "revenue_chain_published": f.revenue * alive * self.published[: f.n],
-            "high_tech_firms": alive & f.high_tech,
-            "profit_all_firms": f.profit * alive, "subsidy_income": f.subsidy_income,
-            "upgrade_projects": f.upgrades_month, "digital_projects": f.digital_projects_month,
-            "revenue_double_counted": f.revenue * alive * f.extra_memberships,
-            "firms_alive": alive, "chain_leaders": f.chain_leader,
-        }
-        # physical units: only the lithium segments' firms make carbonate, materials and cells
-        li_rows = np.flatnonzero(_IS_LITHIUM[f.segment] & alive)
-        volume, li_segment = f.volume[li_rows], f.segment[li_rows]
-        lithium = {
-            "lithium_mid_down_revenue": f.revenue[li_rows] * f.lithium_mid_down[li_rows],
-            **{name: volume * per[li_segment] for name, per in self.units.items()},
-        }
-        weights = self.model.scope_weights
-        blocks = ((above, weights[rows]), (every, weights), (lithium, weights[li_rows]))
-        return {name: total for columns, w in blocks
-                for name, total in zip(columns, self._sum(list(columns.values()), w).T, strict=True)}
+        self.deflator_this_year[t % 12] = model.official_price
+        groups = model.scope_groups
+        by_group = _firm_group_sums(
+            groups.group[: f.n], groups.rows.shape[0], t,
+            f.alive, f.above_scale, f.segment, f.born_month,
+            f.revenue, f.value_added, f.value_added_prevprice, f.profit, f.rd_spend,
+            f.subsidy_income, f.upgrades_month, f.digital_projects_month, f.capital, f.digital,
+            f.capacity, f.volume, f.extra_memberships, f.emerging, f.high_tech, f.chain_leader,
+            f.lithium_mid_down, f.member[:, _LITHIUM_CHAIN],
+            1.0 / (1.0 - model.params.lithium_chain_outside_share),
+            self.revenue_last_year[t % 12, : f.n], model.segment_va_ratio, _IS_LITHIUM,
+            self.units["carbonate_tonnes"], self.units["materials_tonnes"],
+            self.units["battery_gwh"])
+        return by_group.T @ groups.rows
 
     def project_columns(self) -> dict[str, np.ndarray]:
         book, t = self.model.projects, self.model.t
@@ -249,8 +266,7 @@ class Recorder:
 
     def record_month(self) -> None:
         t = self.model.t
-        firms = self.firm_sums()
-        self.monthly[t, :, [_M[k] for k in firms]] = np.stack(list(firms.values()))
+        self.monthly[t, :, _FIRM_COLUMNS] = self._firm_matrix()
         projects = self.project_columns()
         weights = project_scope_matrix(self.model)
         sums = np.stack(list(projects.values())).astype(float) @ weights
@@ -331,3 +347,60 @@ def derived_yearly(yearly: np.ndarray) -> dict[str, np.ndarray]:
                                                     g["revenue_all_firms"]),
         "new_plants_contribution_pct": contribution,
     }
+
+
+@jit
+def _firm_group_sums(group, n_groups, t, alive, above_scale, segment, born_month,  # noqa: ANN001, ANN202, PLR0913
+                     revenue, value_added, prevprice, profit, rd_spend, subsidy_income,
+                     upgrades, digital_projects, capital, digital, capacity, volume,
+                     extra_memberships, emerging, high_tech, chain_leader, mid_down,
+                     lithium_member, lithium_gross_up, revenue_base_month, va_ratio, is_lithium,
+                     carbonate_per_unit, materials_per_unit, gwh_per_unit):
+    """One pass over firms: each firm's statistics (FIRM_FLOWS + FIRM_STOCKS, in that order)
+    added to its scope group's row."""
+    out = np.zeros((n_groups, _N_FIRM_COLUMNS))
+    year_start = t - t % 12
+    for i in range(group.size):
+        row = out[group[i]]
+        if alive[i]:
+            # every firm: all sizes (chain figures in the press count chain firms of all sizes)
+            row[1] += revenue[i]                                          # revenue_all_firms
+            row[2] += revenue[i] * (lithium_gross_up if lithium_member[i] else 1.0)
+            row[10] += profit[i]                                          # profit_all_firms
+            row[17] += revenue[i] * extra_memberships[i]                  # revenue_double_counted
+            row[22] += 1.0                                                # firms_alive
+            if high_tech[i]:
+                row[24] += 1.0                                            # high_tech_firms
+            if is_lithium[segment[i]]:                  # physical units: the lithium segments
+                if mid_down[i]:
+                    row[14] += revenue[i]                                 # lithium_mid_down_revenue
+                row[18] += volume[i] * carbonate_per_unit[segment[i]]
+                row[19] += volume[i] * materials_per_unit[segment[i]]
+                row[20] += volume[i] * gwh_per_unit[segment[i]]
+        row[12] += subsidy_income[i]
+        row[15] += upgrades[i]
+        row[16] += digital_projects[i]
+        if chain_leader[i]:
+            row[23] += 1.0                                                # chain_leaders
+        if not (above_scale[i] and alive[i]):
+            continue
+        # above-scale firms: the city's statistics
+        base = revenue_base_month[i] * va_ratio[segment[i]]
+        new = 1.0 if born_month[i] >= year_start - 12 else 0.0
+        row[0] += revenue[i]
+        row[3] += value_added[i]
+        row[4] += prevprice[i]
+        row[5] += base                                                    # value_added_base
+        row[6] += prevprice[i] * new                                      # ..._prevprice_new
+        row[7] += base * new                                              # value_added_base_new
+        if emerging[i]:
+            row[8] += value_added[i]                                      # value_added_emerging
+        row[9] += profit[i]
+        row[11] += rd_spend[i]
+        if born_month[i] >= year_start:
+            row[13] += revenue[i]                                         # revenue_new_plants
+        row[21] += 1.0                                                    # above_scale_firms
+        row[25] += capital[i] * digital[i]                                # digital_capital
+        row[26] += capital[i]                                             # capital_above_scale
+        row[27] += 12.0 * capacity[i]                                     # capacity_above_scale
+    return out

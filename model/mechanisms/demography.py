@@ -70,7 +70,9 @@ def close_firms(model: YichunModel) -> None:
     f.chain_leader[closing] = False
     for name in ("capacity", "pending_expansion", "ramping", "share"):
         getattr(f, name)[closing] = 0.0
-    f.supplier_of[np.isin(f.supplier_of, closing)] = -1
+    closed = np.zeros(f.n + 1, dtype=bool)      # row -1 (no buyer) stays False
+    closed[closing] = True
+    f.supplier_of[closed[f.supplier_of]] = -1    # suppliers of a closed firm lose their buyer
     f.supplier_of[closing] = -1
 
 

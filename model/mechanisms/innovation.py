@@ -26,9 +26,9 @@ def research(model: YichunModel) -> None:
     policy_factor = (1 + p.rd_response * subsidy) / (1 + p.rd_response * BASE_RD_SUBSIDY)
     trend = (1 + p.rd_trend) ** ((t + 6) / 12)
     target = f.rd_base * trend * policy_factor
-    f.rd_intensity += p.rd_adjustment * (target - f.rd_intensity)
+    f.rd_intensity[:] += p.rd_adjustment * (target - f.rd_intensity)
     hazard = p.rd_success_rate * f.rd_intensity * 100.0 / 12.0
-    success = f.alive & (rng.random(f.n) < -np.expm1(-hazard))
-    gain = rng.exponential(p.rd_gain_mean, int(success.sum()))
+    success = np.flatnonzero(f.alive & (rng.random(f.n) < -np.expm1(-hazard)))
+    gain = rng.exponential(p.rd_gain_mean, success.size)
     f.productivity[success] *= 1.0 + gain
     f.quality[success] *= 1.0 + gain

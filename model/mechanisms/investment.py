@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.jit import jit
 from model.structure import COUNTIES
 
 if TYPE_CHECKING:
@@ -24,43 +25,67 @@ SME_REVENUE_LINE = 4.0  # 亿元: China's industrial SME line (营业收入 < 40
 
 
 def update_expectations(model: YichunModel) -> None:
-    f, w = model.f, model.params.expectation_weight
-    utilisation = np.divide(f.volume, f.capacity, out=np.zeros(f.n), where=f.capacity > 0)
-    margin = np.divide(f.revenue - f.total_cost, f.revenue, out=np.zeros(f.n), where=f.revenue > 0)
-    f.utilisation_expected[:] = (1 - w) * f.utilisation_expected + w * utilisation
-    f.margin_expected[:] = (1 - w) * f.margin_expected + w * margin
+    """Adaptive expectations of utilisation and margin (weight ``expectation_weight``)."""
+    _update_expectations(model.f, model.params.expectation_weight)
+
+
+@jit
+def _update_expectations(f, w):  # noqa: ANN001, ANN202
+    for i in range(f.n):
+        utilisation = f.volume[i] / f.capacity[i] if f.capacity[i] > 0 else 0.0
+        margin = (f.revenue[i] - f.total_cost[i]) / f.revenue[i] if f.revenue[i] > 0 else 0.0
+        f.utilisation_expected[i] = (1 - w) * f.utilisation_expected[i] + w * utilisation
+        f.margin_expected[i] = (1 - w) * f.margin_expected[i] + w * margin
 
 
 def mature_capacity(model: YichunModel) -> None:
-    """Own expansions complete at the firm's rate; new plants ramp up to full capacity."""
-    f, p = model.f, model.params
-    done = f.pending_expansion * f.expansion_rate
-    f.pending_expansion -= done
-    ramped = f.ramping / p.ramp_up_months
-    f.ramping -= ramped
-    f.capacity += done + ramped
-    shrink = (f.loss_months >= 6) * p.loss_shrink_rate
-    f.capacity *= 1.0 - shrink
+    """Own expansions complete at the firm's rate; new plants ramp up to full capacity; a firm
+    losing money for six months or more lets capacity go (``loss_shrink_rate`` a month)."""
+    p = model.params
+    _mature_capacity(model.f, float(p.ramp_up_months), p.loss_shrink_rate)
 
 
-def finance_available(model: YichunModel) -> np.ndarray:
+@jit
+def _mature_capacity(f, ramp_up_months, loss_shrink_rate):  # noqa: ANN001, ANN202
+    for i in range(f.n):
+        done = f.pending_expansion[i] * f.expansion_rate[i]
+        f.pending_expansion[i] -= done
+        ramped = f.ramping[i] / ramp_up_months
+        f.ramping[i] -= ramped
+        f.capacity[i] += done + ramped
+        shrink = (1.0 if f.loss_months[i] >= 6 else 0.0) * loss_shrink_rate
+        f.capacity[i] *= 1.0 - shrink
+
+
+def finance_available(model: YichunModel, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+    """Cash plus what the firm may still borrow against its capital (of firms `rows`)."""
     f = model.f
-    return np.maximum(f.cash + model.params.credit_to_capital * f.capital - f.debt, 0.0)
+    return np.maximum(f.cash[rows] + model.params.credit_to_capital * f.capital[rows]
+                      - f.debt[rows], 0.0)
 
 
 def expand_capacity(model: YichunModel) -> None:
-    f, p, t = model.f, model.params, model.t
-    thr = p.expansion_utilisation_threshold
-    pressure = np.clip((f.utilisation_expected - thr) / (1 - thr), 0, 1)
-    profitability = np.clip(f.margin_expected / 0.1, 0, 1)
-    go = (f.margin_expected > p.expansion_margin_threshold) & f.alive
-    added = p.expansion_speed * f.capacity * pressure * profitability * go
-    cost = added * 12.0 * p.capital_output_ratio * model.conditions.other_price[t]
-    scale = np.minimum(1.0, np.divide(finance_available(model), cost, out=np.ones(f.n),
-                                      where=cost > 0))
-    f.pending_expansion += added * scale
-    f.capital += cost * scale
-    f.cash -= cost * scale
+    """Expand where expected utilisation and margin are high, as far as finance allows."""
+    p, t = model.params, model.t
+    _expand_capacity(model.f, p.expansion_utilisation_threshold, p.expansion_margin_threshold,
+                     p.expansion_speed, p.capital_output_ratio,
+                     model.conditions.other_price[t], p.credit_to_capital)
+
+
+@jit
+def _expand_capacity(f, threshold, margin_threshold, speed, capital_output_ratio,  # noqa: ANN001, ANN202
+                     price, credit_to_capital):
+    for i in range(f.n):
+        pressure = min(max((f.utilisation_expected[i] - threshold) / (1 - threshold), 0.0), 1.0)
+        profitability = min(max(f.margin_expected[i] / 0.1, 0.0), 1.0)
+        go = 1.0 if (f.margin_expected[i] > margin_threshold and f.alive[i]) else 0.0
+        added = speed * f.capacity[i] * pressure * profitability * go
+        cost = added * 12.0 * capital_output_ratio * price
+        finance = max(f.cash[i] + credit_to_capital * f.capital[i] - f.debt[i], 0.0)
+        scale = min(1.0, finance / cost if cost > 0 else 1.0)
+        f.pending_expansion[i] += added * scale
+        f.capital[i] += cost * scale
+        f.cash[i] -= cost * scale
 
 
 PROGRAMS = {
@@ -89,7 +114,7 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
     """Firms weigh upgrade (or digital) projects; funds rank and pay; projects raise productivity."""
     f, p, t, rng = model.f, model.params, model.t, model.stream(program)
     review, cost_share, prod_gain, digital_gain = (p.values[k] for k in PROGRAMS[program])
-    candidates = np.flatnonzero(f.alive & (rng.random(f.n) < review) & (f.capital > 0))
+    candidates = _applicants(f.alive, rng.random(f.n), review, f.capital)
     if candidates.size == 0:
         return
     cost = cost_share * f.capital[candidates] * model.conditions.other_price[t]
@@ -101,10 +126,9 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
         f.revenue - f.total_cost, 0.0)[candidates]
     benefit = (prod_gain * variable_cost + extra_margin) * p.project_horizon_years
     noise = np.exp(rng.normal(0.0, p.decision_noise, candidates.size))
-    affordable = cost <= finance_available(model)[candidates]
+    affordable = cost <= finance_available(model, candidates)
 
-    funds = [(name, inst) for name, inst in model.policy.instruments.funds().items()
-             if inst.program == program and model.government.active(name, t)]
+    funds = model.government.active_funds(program, t)
     expected = np.zeros(candidates.size)
     for _, inst in funds:
         offer = np.minimum(inst.subsidy_rate * cost, inst.per_project_cap)
@@ -126,3 +150,15 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
     f.cash[firms] -= cost[go]
     done = f.upgrades_month if program == "upgrade" else f.digital_projects_month
     done[firms] += 1.0
+
+
+@jit
+def _applicants(alive, draw, review_probability, capital):  # noqa: ANN001, ANN202
+    """Rows of the live firms with capital that review a project this month."""
+    rows = np.empty(alive.size, dtype=np.int64)
+    count = 0
+    for i in range(alive.size):
+        if alive[i] and draw[i] < review_probability and capital[i] > 0:
+            rows[count] = i
+            count += 1
+    return rows[:count]

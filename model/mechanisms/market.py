@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.jit import jit
 from model.population import competitiveness_of
 from model.structure import IS_LITHIUM
 
@@ -38,12 +39,98 @@ _LITHIUM = np.array(IS_LITHIUM)
 def drift_appeal(model: YichunModel) -> None:
     """Each firm wins and loses customers: a persistent log-AR(1), less volatile for larger firms."""
     f, p, rng = model.f, model.params, model.stream("market")
-    size = np.maximum(12.0 * f.capacity * 0.8, 0.01)
+    size, drift = _size_and_drift(f.capacity, f.born_month, model.t, p.young_firm_growth)
     sigma = p.appeal_volatility * size ** p.volatility_size_elasticity
-    young = (model.t - f.born_month < 60) & (size < 5.0)
-    drift = young * p.young_firm_growth / 12.0
-    shock = sigma * rng.standard_normal(f.n)  # the same draws as rng.normal(0, sigma)
-    f.appeal[:] = np.exp(p.appeal_persistence * np.log(f.appeal) + drift + shock)
+    shock = rng.standard_normal(f.n)  # the same draws as rng.normal(0, sigma)
+    np.exp(_log_ar1(np.log(f.appeal), p.appeal_persistence, drift, sigma, shock), out=f.appeal)
+
+
+@jit
+def _size_and_drift(capacity, born_month, t, young_firm_growth):  # noqa: ANN001, ANN202
+    """Annual size (at 80% use) and the drift of young small firms (5 years, under 5 亿)."""
+    size = np.empty(capacity.size)
+    drift = np.empty(capacity.size)
+    for i in range(capacity.size):
+        size[i] = max(12.0 * capacity[i] * 0.8, 0.01)
+        young = (t - born_month[i] < 60) and (size[i] < 5.0)
+        drift[i] = (1.0 if young else 0.0) * young_firm_growth / 12.0
+    return size, drift
+
+
+@jit
+def _log_ar1(log_level, persistence, drift, sigma, shock):  # noqa: ANN001, ANN202
+    out = np.empty(log_level.size)
+    for i in range(log_level.size):
+        out[i] = persistence * log_level[i] + drift[i] + sigma[i] * shock[i]
+    return out
+
+
+def segment_demand(model: YichunModel) -> np.ndarray:
+    """Real demand met by each segment this month: the market, pulled by Yichun's capacity and
+    by its prices relative to competitors elsewhere (lowered by its productivity gains)."""
+    p, c, t = model.params, model.conditions, model.t
+    gain, _ = model.technology()
+    relative = np.divide(model.live_capacity, model.base_capacity,
+                         out=np.ones(model.n_segments), where=model.base_capacity > 0)
+    theta = np.where(_LITHIUM, p.capacity_pull_lithium, p.capacity_pull_other)
+    pull = (relative / c.market[t]) ** theta
+    relative_price = gain ** (-p.productivity_price_pass_through)
+    return model.base_demand * c.real_demand[t] * pull * relative_price ** (-p.price_elasticity)
+
+
+def allocate_demand(model: YichunModel) -> None:
+    """Shares move toward each firm's pull; the segment's demand is shared out, local suppliers
+    served first, and part of what a full firm cannot make spills to firms with spare room."""
+    f, p, t = model.f, model.params, model.t
+    drift_appeal(model)
+    # a firm's size already reflects its competitiveness when it was created: shares move with
+    # what it gains (or loses) since, so the starting population is in its own steady state
+    gain = competitiveness_of(model.firms, slice(0, f.n), p) / f.competitiveness_base
+    gain_factor = gain ** p.competitiveness_elasticity
+    market_total = segment_demand(model)
+    wanted = local_supplier_pull(model)
+    _share_out(f.segment, f.alive, f.capacity, model.conditions.capacity_factor[t], gain_factor,
+               f.appeal, p.share_persistence, p.max_utilisation, market_total, wanted, p.spillover_share,
+               f.share, f.demand)
+
+
+@jit
+def _share_out(segment, alive, capacity, capacity_factor, gain_factor, appeal, persistence,  # noqa: ANN001, ANN202, PLR0913
+               max_utilisation, market_total, wanted, spillover_share, share, demand):
+    """Market shares (in place), then each firm's demand (into ``demand``), segment by segment."""
+    n, n_seg = segment.size, market_total.size
+    usable = np.empty(n)
+    pull = np.empty(n)
+    pull_total = np.zeros(n_seg)
+    for i in range(n):
+        usable[i] = capacity[i] * capacity_factor[segment[i]] * (1.0 if alive[i] else 0.0)
+        pull[i] = usable[i] * gain_factor[i] * appeal[i]
+        pull_total[segment[i]] += pull[i]
+    share_total = np.zeros(n_seg)
+    wanted_total = np.zeros(n_seg)
+    for i in range(n):
+        total = pull_total[segment[i]]
+        target = pull[i] / (total if total > 0 else 1.0)
+        share[i] = (persistence * share[i] + (1.0 - persistence) * target) * (
+            1.0 if alive[i] else 0.0)
+        share_total[segment[i]] += share[i]
+        wanted_total[segment[i]] += wanted[i]
+    # local suppliers' sales to their buyer are part of their segment's demand, not extra to
+    # it; a buyer sources locally only what its suppliers can make beside their other orders
+    open_market = market_total - wanted_total
+    local = np.empty(n)
+    local_total = np.zeros(n_seg)
+    for i in range(n):
+        total = share_total[segment[i]]
+        share[i] = share[i] / (total if total > 0 else 1.0)
+        usable[i] = usable[i] * max_utilisation          # from here on: the firm's ceiling
+        room = max(usable[i] - share[i] * open_market[segment[i]], 0.0)
+        local[i] = min(wanted[i], room)
+        local_total[segment[i]] += local[i]
+    open_market = np.maximum(market_total - local_total, 0.0)
+    for i in range(n):
+        demand[i] = share[i] * open_market[segment[i]] + local[i]
+    _spill_over(segment, demand, usable, spillover_share, n_seg)
 
 
 def spill_over(model: YichunModel, demand: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
@@ -51,68 +138,54 @@ def spill_over(model: YichunModel, demand: np.ndarray, ceiling: np.ndarray) -> n
     firms with spare capacity; the rest are lost to suppliers elsewhere. Moving them all would
     peg every firm's sales to its capacity whenever its segment is near full, erasing the
     firm-level demand shocks that make firm growth rates dispersed."""
-    f, n_seg = model.f, model.n_segments
-    excess = model.params.spillover_share * np.maximum(demand - ceiling, 0.0)
-    spare = np.maximum(ceiling - demand, 0.0)
-    excess_total = np.bincount(f.segment, excess, minlength=n_seg)
-    spare_total = np.bincount(f.segment, spare, minlength=n_seg)
-    moved = np.minimum(excess_total, spare_total)
-    take = np.divide(moved, spare_total, out=np.zeros(n_seg), where=spare_total > 0)[f.segment]
-    give = np.divide(moved, excess_total, out=np.zeros(n_seg), where=excess_total > 0)[f.segment]
-    return demand - give * excess + take * spare
+    out = demand.copy()
+    _spill_over(model.f.segment, out, ceiling, model.params.spillover_share, model.n_segments)
+    return out
 
 
-def segment_demand(model: YichunModel) -> np.ndarray:
-    """Real demand met by each segment this month: the market, pulled by Yichun's capacity and
-    by its prices relative to competitors elsewhere (lowered by its productivity gains)."""
-    f, p, c, t = model.f, model.params, model.conditions, model.t
-    capacity = np.bincount(f.segment, f.capacity * f.alive, minlength=model.n_segments)
-    relative = np.divide(capacity, model.base_capacity, out=np.ones_like(capacity),
-                         where=model.base_capacity > 0)
-    theta = np.where(_LITHIUM, p.capacity_pull_lithium, p.capacity_pull_other)
-    pull = (relative / c.market[t]) ** theta
-    gain, _ = model.technology()
-    relative_price = gain ** (-p.productivity_price_pass_through)
-    return model.base_demand * c.real_demand[t] * pull * relative_price ** (-p.price_elasticity)
-
-
-def allocate_demand(model: YichunModel) -> None:
-    f, p, t = model.f, model.params, model.t
-    n_seg = model.n_segments
-    drift_appeal(model)
-    usable = f.capacity * model.conditions.capacity_factor[t, f.segment] * f.alive
-    # a firm's size already reflects its competitiveness when it was created: shares move with
-    # what it gains (or loses) since, so the starting population is in its own steady state
-    gain = competitiveness_of(model.firms, slice(0, f.n), p) / f.competitiveness_base
-    pull = usable * gain ** p.competitiveness_elasticity * f.appeal
-    pull_total = np.bincount(f.segment, pull, minlength=n_seg)
-    target = pull / np.where(pull_total > 0, pull_total, 1.0)[f.segment]
-    share = p.share_persistence * f.share + (1.0 - p.share_persistence) * target
-    share *= f.alive
-    share_total = np.bincount(f.segment, share, minlength=n_seg)
-    f.share[:] = share / np.where(share_total > 0, share_total, 1.0)[f.segment]
-    # local suppliers' sales to their buyer are part of their segment's demand, not extra to
-    # it; a buyer sources locally only what its suppliers can make beside their other orders
-    ceiling = usable * p.max_utilisation
-    market_total = segment_demand(model)
-    wanted = local_supplier_pull(model)
-    open_market = market_total - np.bincount(f.segment, wanted, minlength=n_seg)
-    local = np.minimum(wanted, np.maximum(ceiling - f.share * open_market[f.segment], 0.0))
-    open_market = np.maximum(market_total - np.bincount(f.segment, local, minlength=n_seg), 0.0)
-    demand = f.share * open_market[f.segment] + local
-    f.demand[:] = spill_over(model, demand, ceiling)
+@jit
+def _spill_over(segment, demand, ceiling, spillover_share, n_seg):  # noqa: ANN001, ANN202
+    """``spill_over`` in place."""
+    excess_total = np.zeros(n_seg)
+    spare_total = np.zeros(n_seg)
+    for i in range(segment.size):
+        excess_total[segment[i]] += spillover_share * max(demand[i] - ceiling[i], 0.0)
+        spare_total[segment[i]] += max(ceiling[i] - demand[i], 0.0)
+    give = np.zeros(n_seg)
+    take = np.zeros(n_seg)
+    for s in range(n_seg):
+        moved = min(excess_total[s], spare_total[s])
+        if spare_total[s] > 0:
+            take[s] = moved / spare_total[s]
+        if excess_total[s] > 0:
+            give[s] = moved / excess_total[s]
+    for i in range(segment.size):
+        excess = spillover_share * max(demand[i] - ceiling[i], 0.0)
+        spare = max(ceiling[i] - demand[i], 0.0)
+        demand[i] = demand[i] - give[segment[i]] * excess + take[segment[i]] * spare
 
 
 def local_supplier_pull(model: YichunModel) -> np.ndarray:
     """Real demand each supplier gets from the large firm it supplies, by supplier capacity."""
     f, p = model.f, model.params
-    linked = (f.supplier_of >= 0) & f.alive
-    pull = np.zeros(f.n)
-    if not linked.any():
-        return pull
-    buyer = f.supplier_of[linked]
-    purchases = p.local_sourcing_share * f.volume[buyer] * p.material_cost_share[f.segment[buyer]]
-    weight = f.capacity[linked]
-    weight_total = np.bincount(buyer, weight, minlength=f.n)
-    pull[linked] = purchases * weight / np.where(weight_total[buyer] > 0, weight_total[buyer], 1.0)
+    return _supplier_pull(f.supplier_of, f.alive, f.volume, f.capacity, f.segment,
+                          p.material_cost_share, p.local_sourcing_share)
+
+
+@jit
+def _supplier_pull(supplier_of, alive, volume, capacity, segment,  # noqa: ANN001, ANN202
+                   material_cost_share, local_sourcing_share):
+    """A buyer's local purchases, shared among its live suppliers by capacity."""
+    n = supplier_of.size
+    capacity_total = np.zeros(n)
+    for i in range(n):
+        if supplier_of[i] >= 0 and alive[i]:
+            capacity_total[supplier_of[i]] += capacity[i]
+    pull = np.zeros(n)
+    for i in range(n):
+        buyer = supplier_of[i]
+        if buyer >= 0 and alive[i]:
+            purchases = local_sourcing_share * volume[buyer] * material_cost_share[segment[buyer]]
+            total = capacity_total[buyer]
+            pull[i] = purchases * capacity[i] / (total if total > 0 else 1.0)
     return pull

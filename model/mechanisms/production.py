@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.jit import jit, vectorize
 from model.structure import SEGMENT_INDEX
 
 if TYPE_CHECKING:
@@ -66,57 +67,76 @@ def competitive_price(model: YichunModel) -> np.ndarray:
     return model.conditions.price[model.t] * gain ** (-model.params.productivity_price_pass_through)
 
 
-def run_rate(price: np.ndarray, cash_cost: np.ndarray, band: float) -> np.ndarray:
+@vectorize
+def run_rate(price: float, cash_cost: float, band: float) -> float:
     """1 while price covers unit cash cost; falls linearly to 0 at `band` below it."""
-    shortfall = (cash_cost - price) / (band * cash_cost)
-    return 1.0 - np.clip(shortfall, 0.0, 1.0)
+    return 1.0 - min(max((cash_cost - price) / (band * cash_cost), 0.0), 1.0)
 
 
 def produce(model: YichunModel) -> None:
     f, p, c, t = model.f, model.params, model.conditions, model.t
-    seg = f.segment
     segment_price = competitive_price(model)
     model.official_price = segment_price * c.official_adjust[t]
-    price = segment_price[seg]
     inputs = input_price(model)
-    cash_cost = unit_cash_cost(model, inputs)
-    ceiling = f.capacity * c.capacity_factor[t, seg] * p.max_utilisation
-    f.volume[:] = np.minimum(f.demand, ceiling) * run_rate(price, cash_cost, p.shutdown_band) * f.alive
-    f.revenue[:] = price * f.volume
-    f.material_cost[:] = f.volume * p.material_cost_share[seg] * inputs / f.productivity
-    labour = f.volume * model.labour_cost_share[seg] * c.other_price[t] / f.productivity
-    overheads = p.fixed_cost_rate * f.capacity * c.other_price[t]  # capacity is monthly
-    depreciation = p.depreciation_rate / 12.0 * f.capital
-    interest = p.interest_rate / 12.0 * f.debt
-    f.rd_spend[:] = f.rd_intensity * f.revenue
-    f.total_cost[:] = f.material_cost + labour + overheads + depreciation + interest + f.rd_spend
-    f.value_added[:] = f.revenue - f.material_cost - overheads
     # the bureau's measure: output deflated to last year's prices by the official deflator,
     # times last year's value-added ratio of the industry
     deflate = model.deflator_last_year / model.official_price
-    f.value_added_prevprice[:] = f.revenue * (deflate * model.segment_va_ratio)[seg]
-    f.value_added_ytd += f.value_added
+    _produce(f.segment, f.alive, segment_price, inputs, unit_cash_cost(model, inputs),
+             c.capacity_factor[t], p.max_utilisation, p.shutdown_band, p.material_cost_share,
+             model.labour_cost_share, c.other_price[t], p.fixed_cost_rate, p.depreciation_rate,
+             p.interest_rate, deflate * model.segment_va_ratio, f)
+
+
+@jit
+def _produce(segment, alive, segment_price, inputs, cash_cost, capacity_factor,  # noqa: ANN001, ANN202, PLR0913
+             max_utilisation, shutdown_band, material_cost_share, labour_cost_share, other_price,
+             fixed_cost_rate, depreciation_rate, interest_rate, prevprice_per_revenue, f):
+    """Volume within demand, capacity and the cash-cost cut; revenue, costs, value added."""
+    for i in range(segment.size):
+        s = segment[i]
+        price = segment_price[s]
+        ceiling = f.capacity[i] * capacity_factor[s] * max_utilisation
+        f.volume[i] = (min(f.demand[i], ceiling) * run_rate(price, cash_cost[i], shutdown_band)
+                       * (1.0 if alive[i] else 0.0))
+        f.revenue[i] = price * f.volume[i]
+        f.material_cost[i] = f.volume[i] * material_cost_share[s] * inputs[i] / f.productivity[i]
+        labour = f.volume[i] * labour_cost_share[s] * other_price / f.productivity[i]
+        overheads = fixed_cost_rate * f.capacity[i] * other_price    # capacity is monthly
+        depreciation = depreciation_rate / 12.0 * f.capital[i]
+        interest = interest_rate / 12.0 * f.debt[i]
+        f.rd_spend[i] = f.rd_intensity[i] * f.revenue[i]
+        f.total_cost[i] = (f.material_cost[i] + labour + overheads + depreciation + interest
+                           + f.rd_spend[i])
+        f.value_added[i] = f.revenue[i] - f.material_cost[i] - overheads
+        f.value_added_prevprice[i] = f.revenue[i] * prevprice_per_revenue[s]
+        f.value_added_ytd[i] += f.value_added[i]
 
 
 def close_accounts(model: YichunModel) -> None:
     """Profit (利润总额, subsidies included), tax net of the R&D super-deduction, cash, debt."""
-    f, p = model.f, model.params
-    f.profit[:] = (f.revenue - f.total_cost + f.subsidy_income) * f.alive
+    p = model.params
     deduction = model.policy.instruments.rd_super_deduction.extra_deduction_rate
-    taxable = np.maximum(f.profit - deduction * f.rd_spend, 0.0)
-    tax = p.tax_rate * taxable
-    depreciation = p.depreciation_rate / 12.0 * f.capital
-    f.capital -= depreciation
-    f.cash += f.profit - tax + depreciation
-    borrow = np.maximum(-f.cash, 0.0)
-    f.debt += borrow
-    f.cash += borrow
-    buffer = 0.05 * f.revenue_last_year
-    repay = np.minimum(f.debt, np.maximum(f.cash - buffer, 0.0))
-    f.debt -= repay
-    f.cash -= repay
-    # a plant still ramping up is expected to lose money: its losses do not count toward exit
-    settled = model.t - f.born_month >= model.params.ramp_up_months
-    f.loss_months[:] = np.where((f.profit < 0) & settled, f.loss_months + 1, 0)
-    f.revenue_ytd += f.revenue
-    f.profit_ytd += f.profit
+    _close_accounts(model.f, model.t, deduction, p.tax_rate, p.depreciation_rate,
+                    p.ramp_up_months)
+
+
+@jit
+def _close_accounts(f, t, deduction, tax_rate, depreciation_rate, ramp_up_months):  # noqa: ANN001, ANN202
+    for i in range(f.alive.size):
+        f.profit[i] = (f.revenue[i] - f.total_cost[i] + f.subsidy_income[i]) * (
+            1.0 if f.alive[i] else 0.0)
+        tax = tax_rate * max(f.profit[i] - deduction * f.rd_spend[i], 0.0)
+        depreciation = depreciation_rate / 12.0 * f.capital[i]
+        f.capital[i] -= depreciation
+        f.cash[i] += f.profit[i] - tax + depreciation
+        borrow = max(-f.cash[i], 0.0)
+        f.debt[i] += borrow
+        f.cash[i] += borrow
+        repay = min(f.debt[i], max(f.cash[i] - 0.05 * f.revenue_last_year[i], 0.0))
+        f.debt[i] -= repay
+        f.cash[i] -= repay
+        # a plant still ramping up is expected to lose money: its losses do not count toward exit
+        settled = t - f.born_month[i] >= ramp_up_months
+        f.loss_months[i] = f.loss_months[i] + 1 if (f.profit[i] < 0 and settled) else 0
+        f.revenue_ytd[i] += f.revenue[i]
+        f.profit_ytd[i] += f.profit[i]

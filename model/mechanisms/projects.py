@@ -17,6 +17,7 @@ import numpy as np
 from scipy import special
 
 from model.anchors import anchor_capacity, load_anchors
+from model.jit import jit
 from model.population import place_anchor_attributes
 from model.scenario import month_index
 from model.structure import CHAINS, COUNTIES, SEGMENT_INDEX, SEGMENTS
@@ -181,18 +182,37 @@ def expansion_hosts(model: YichunModel, segment: np.ndarray, rng: np.random.Gene
     proportion to capacity (a bigger firm builds more of its segment's new lines); -1 where
     the segment has no producing firm."""
     f = model.f
-    live = np.flatnonzero(f.alive & (f.capacity > 0))
-    if live.size == 0:
-        return np.full(segment.size, -1)
-    live = live[np.argsort(f.segment[live], kind="stable")]
-    cumulative = np.cumsum(f.capacity[live])
-    end = np.searchsorted(f.segment[live], np.arange(model.n_segments), side="right")
-    start = np.concatenate(([0], end[:-1]))
-    before = np.where(start > 0, cumulative[np.maximum(start - 1, 0)], 0.0)
-    total = np.where(end > start, cumulative[np.maximum(end - 1, 0)], 0.0) - before
-    target = before[segment] + rng.random(segment.size) * total[segment]
-    pick = np.minimum(np.searchsorted(cumulative, target, side="right"), np.maximum(end[segment] - 1, 0))
-    return np.where(end[segment] > start[segment], live[np.minimum(pick, live.size - 1)], -1)
+    return _capacity_draw(f.segment, f.alive, f.capacity, model.n_segments, segment,
+                          rng.random(segment.size))
+
+
+@jit
+def _capacity_draw(firm_segment, alive, capacity, n_seg, segment, uniform):  # noqa: ANN001, ANN202
+    """Live firms in segment order (row order within a segment), their running total of
+    capacity, and for each draw the firm whose stretch of its segment's total it falls in."""
+    count = np.zeros(n_seg + 1, dtype=np.int64)
+    for i in range(firm_segment.size):
+        if alive[i] and capacity[i] > 0:
+            count[firm_segment[i] + 1] += 1
+    end = np.cumsum(count)[1:]                     # firms of segments <= s
+    live = np.empty(end[-1] if n_seg else 0, dtype=np.int64)
+    fill = end - count[1:]
+    for i in range(firm_segment.size):
+        if alive[i] and capacity[i] > 0:
+            live[fill[firm_segment[i]]] = i
+            fill[firm_segment[i]] += 1
+    cumulative = np.cumsum(capacity[live])
+    hosts = np.full(segment.size, -1, dtype=np.int64)
+    for k in range(segment.size):
+        s = segment[k]
+        start = end[s - 1] if s > 0 else 0
+        if end[s] <= start:
+            continue
+        before = cumulative[start - 1] if start > 0 else 0.0
+        target = before + uniform[k] * (cumulative[end[s] - 1] - before)
+        pick = np.searchsorted(cumulative, target, side="right")
+        hosts[k] = live[min(pick, end[s] - 1, live.size - 1)]
+    return hosts
 
 
 def catch_up_ramp(model: YichunModel, opening: np.ndarray) -> None:

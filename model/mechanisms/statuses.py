@@ -111,5 +111,5 @@ def gazelle_awards(model: YichunModel) -> None:
                                      (potential, f.potential_gazelle, award.potential_gazelle)):
             new = np.flatnonzero(status & ~flag)
             gov.allocate("gazelle_award", t, new, np.full(new.size, amount), growth[new])
-    f.gazelle |= gazelle
-    f.potential_gazelle |= potential & ~f.gazelle
+    f.gazelle[:] |= gazelle
+    f.potential_gazelle[:] |= potential & ~f.gazelle
