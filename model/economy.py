@@ -12,7 +12,7 @@ from model.agents import Enterprise
 from model.anchors import load_anchors
 from model.exogenous import build_conditions
 from model.government import Government
-from model.jit import jit
+from model.jit import jit, sum_by
 from model.mechanisms.projects import ProjectBook, seed_anchor_projects, seed_pipeline
 from model.population import (
     below_scale_sizes,
@@ -24,7 +24,7 @@ from model.population import (
 )
 from model.scenario import N_MONTHS, ResolvedScenario, dotted, load_scenario
 from model.state import FirmViews
-from model.statistics import MONTHLY, Recorder, ScopeGroups, scope_matrix
+from model.statistics import MONTHLY, Recorder, ScopeGroups
 from model.step import one_step
 from model.structure import SEGMENTS
 
@@ -58,15 +58,9 @@ STREAMS = ("market", "innovation", "upgrade", "digital", "sign", "open", "exit",
 @jit
 def _capacity_weighted(segment, alive, capacity, productivity, quality, n_seg):  # noqa: ANN001, ANN202
     """Per segment: live capacity, and capacity-weighted sums of productivity and quality."""
-    total = np.zeros(n_seg)
-    weighted_productivity = np.zeros(n_seg)
-    weighted_quality = np.zeros(n_seg)
-    for i in range(segment.size):
-        weight = capacity[i] * (1.0 if alive[i] else 0.0)
-        total[segment[i]] += weight
-        weighted_productivity[segment[i]] += weight * productivity[i]
-        weighted_quality[segment[i]] += weight * quality[i]
-    return total, weighted_productivity, weighted_quality
+    weight = capacity * alive
+    return (sum_by(segment, weight, n_seg), sum_by(segment, weight * productivity, n_seg),
+            sum_by(segment, weight * quality, n_seg))
 
 
 class YichunModel(mesa.Model):
@@ -128,7 +122,7 @@ class YichunModel(mesa.Model):
         self.government = Government(self, self.policy)
         self._enterprises: list[Enterprise] = []
         self.scope_groups = ScopeGroups()
-        self.scope_groups.assign(np.arange(self.firms.n), scope_matrix(self.f))
+        self.scope_groups.assign(self.f, np.arange(self.firms.n))
         self.projects = ProjectBook()
         seed_pipeline(self)
         seed_anchor_projects(self)
@@ -146,16 +140,17 @@ class YichunModel(mesa.Model):
     def add_firms(self, segment: np.ndarray, revenue: np.ndarray) -> np.ndarray:
         """Open new firms (a Mesa agent each) in the given segments; return their indices."""
         idx = self.firms.add(segment.size)
-        initialise_firms(self.firms, idx, segment, revenue, self.params, self.stream("entry"))
-        self.firms.born_month[idx] = self.t
-        self.firms.revenue_last_year[idx] = 0.0
+        self._views = None
+        f = self.f
+        initialise_firms(f, idx, segment, revenue, self.params, self.stream("entry"))
+        f.born_month[idx] = self.t
+        f.revenue_last_year[idx] = 0.0
         # a new firm comes with today's technology: its segment's productivity and quality
         productivity, quality = self.technology()
-        self.firms.productivity[idx] *= productivity[segment]
-        self.firms.quality[idx] *= quality[segment]
-        self.firms.competitiveness_base[idx] = competitiveness_of(self.firms, idx, self.params)
-        self._views = None
-        self.scope_groups.assign(idx, scope_matrix(self.f, idx))
+        f.productivity[idx] *= productivity[segment]
+        f.quality[idx] *= quality[segment]
+        f.competitiveness_base[idx] = competitiveness_of(f, idx, self.params)
+        self.scope_groups.assign(f, idx)
         return idx
 
     # ------------------------------------------------------------------ random streams
@@ -212,7 +207,7 @@ class YichunModel(mesa.Model):
 
     def refresh_scopes(self, idx: np.ndarray) -> None:
         """Recompute the scope rows of firms whose county or memberships changed."""
-        self.scope_groups.assign(idx, scope_matrix(self.f, idx))
+        self.scope_groups.assign(self.f, idx)
 
     def anchor_firm(self, anchor_id: str) -> int | None:
         """Row of the live firm that is the named anchor, or None (not open, closed or absent)."""

@@ -33,25 +33,33 @@ class Government(mesa.Agent):
         self.policy = policy
         self.paid_by_year: dict[tuple[str, int], float] = defaultdict(float)
         self._ledger: list[tuple[np.ndarray, np.ndarray, str, np.ndarray]] = []
-        self._funds_cache: dict[tuple[str, int], list[tuple[str, Any]]] = {}
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: Policy) -> None:
+        """Set the policy, and read once each instrument's (enabled, first month, last month)
+        and each program's funds (asked for every month)."""
+        self._policy = policy
+        self._window = {name: (inst.enabled, month_index(inst.start), month_index(inst.end))
+                        for name in INSTRUMENTS for inst in (self._instrument(name),)}
+        self._funds = {program: [(name, inst) for name, inst in policy.instruments.funds().items()
+                                 if inst.program == program] for program in ("upgrade", "digital")}
 
     # ------------------------------------------------------------------ budgets
     def _instrument(self, name: str):
         return getattr(self.policy.instruments, name)
 
     def active(self, name: str, t: int) -> bool:
-        inst = self._instrument(name)
-        return inst.enabled and month_index(inst.start) <= t <= month_index(inst.end)
+        enabled, first, last = self._window[name]
+        return enabled and first <= t <= last
 
     def active_funds(self, program: str, t: int) -> list[tuple[str, Any]]:
         """The subsidy funds of a program ("upgrade" or "digital") open in month t, in the
         order they rank applicants (the city fund first)."""
-        key = (program, t)
-        if key not in self._funds_cache:
-            self._funds_cache[key] = [
-                (name, inst) for name, inst in self.policy.instruments.funds().items()
-                if inst.program == program and self.active(name, t)]
-        return self._funds_cache[key]
+        return [(name, inst) for name, inst in self._funds[program] if self.active(name, t)]
 
     def yearly_budget(self, name: str, year: int) -> float:
         inst = self._instrument(name)
@@ -63,8 +71,7 @@ class Government(mesa.Agent):
         if not self.active(name, t):
             return 0.0
         year, month = 2022 + t // 12, t % 12
-        inst = self._instrument(name)
-        first = max(month_index(inst.start) - (year - 2022) * 12, 0)
+        first = max(self._window[name][1] - (year - 2022) * 12, 0)
         months_open = 12 - first
         released = self.yearly_budget(name, year) * (month - first + 1) / months_open
         return max(released - self.paid_by_year[(name, year)], 0.0)

@@ -14,7 +14,29 @@ Python, for debugging.
 from __future__ import annotations
 
 import numba
+import numpy as np
 
 jit = numba.njit(cache=True, error_model="numpy", nogil=True)
 #: a scalar rule over float64 arguments, usable both inside compiled loops and on arrays
 vectorize = numba.vectorize(["float64(float64, float64, float64)"], cache=True)
+
+
+@jit
+def sum_by(group, values, n_groups):  # noqa: ANN001, ANN201
+    """``np.bincount(group, values, minlength=n_groups)``, to the same bits: values are added
+    in row order, each group's running total held in a register while rows of that group
+    follow one another (firms are stored by segment, so most of the time), which makes the
+    loop about three times faster than adding into memory row by row."""
+    totals = np.zeros(n_groups)
+    if group.size == 0:
+        return totals
+    current = group[0]
+    running = 0.0
+    for i in range(group.size):
+        if group[i] != current:
+            totals[current] = running
+            current = group[i]
+            running = totals[current]
+        running += values[i]
+    totals[current] = running
+    return totals

@@ -25,8 +25,9 @@ from scipy import special
 from model.anchors import Anchor, anchor_capacity, load_anchors
 from model.errors import ParameterConflict
 from model.facts import revenue_2021_total
+from model.jit import jit
 from model.parameters import Parameters, load_geography
-from model.state import FirmState
+from model.state import FirmState, FirmViews
 from model.structure import (
     ABOVE_SCALE_LINE,
     CHAINS,
@@ -183,7 +184,7 @@ def synthesise(params: Parameters, rng: np.random.Generator, scale: float = 1.0)
 
     firms = FirmState(size=int(n_firms * 1.3) + 64)
     idx = firms.add(n_firms)
-    initialise_firms(firms, idx, segment, revenue, params, rng)
+    initialise_firms(FirmViews.of(firms), idx, segment, revenue, params, rng)
     firms.above_scale[idx] = np.concatenate(above)
     firms.born_month[idx] = -rng.integers(12, 240, n_firms)
     place_anchor_attributes(firms, idx[np.concatenate(anchor_ids) >= 0],
@@ -224,78 +225,115 @@ def certify(firms: FirmState, idx: np.ndarray, size: np.ndarray | None = None) -
     firms.rd_intensity[idx] = firms.rd_base[idx]
 
 
-def initialise_firms(firms: FirmState, idx: np.ndarray, segment: np.ndarray, revenue: np.ndarray,
+def initialise_firms(f: FirmViews, idx: np.ndarray, segment: np.ndarray, revenue: np.ndarray,
                      params: Parameters, rng: np.random.Generator) -> None:
-    """Fill the attributes of new firms `idx` from their segment and annual revenue."""
-    n = idx.size
-    firms.alive[idx] = True
-    firms.segment[idx] = segment
-    chain = np.asarray(SEGMENT_CHAIN_INDEX)[segment]
-    firms.chain[idx] = chain
-    member = np.zeros((n, len(CHAINS)), dtype=bool)
-    has_chain = chain >= 0
-    member[np.flatnonzero(has_chain), chain[has_chain]] = True
-    member |= rng.random((n, len(CHAINS))) < membership_probabilities(params)[segment]
-    firms.member[idx] = member
-    # fixed per firm (segment and memberships never change)
-    firms.lithium_mid_down[idx] = _MID_DOWN[segment]
-    firms.emerging[idx] = member[:, list(EMERGING_CHAINS)].any(axis=1)
-    firms.extra_memberships[idx] = np.maximum(member.sum(axis=1) - 1, 0)
-    cum = params.derived("county_cumulative", lambda: np.cumsum(load_geography(), axis=1))[segment]
-    firms.county[idx] = (rng.random(n)[:, None] > cum).sum(axis=1)
+    """Fill the attributes of new firms `idx` (rows of `f`) from their segment and annual revenue.
 
-    monthly = revenue / 12.0
-    firms.volume[idx] = monthly
-    firms.demand[idx] = monthly
-    utilisation = start_utilisation(params)[segment]
-    firms.capacity[idx] = monthly / utilisation
-    productivity = np.exp(rng.normal(0.0, params.productivity_sigma, n))
-    firms.quality[idx] = 1.0
-    firms.appeal[idx] = 1.0
-    firms.anchor[idx] = -1
-    small = revenue < ABOVE_SCALE_LINE
-    sigma = params.rd_intensity_sigma
+    Each firm gets its chain and extra memberships, a county, productivity (concentrate-buying
+    refiners at a cost premium; scaled so each segment's revenue-weighted mean of
+    1/productivity is 1, the least productive held at cash break-even), R&D intensity rising
+    with size (some firms certified high-tech), exposure to the carbonate price, a digital
+    level, capital and cash.
+    """
+    n = idx.size
     size = np.maximum(revenue, 0.01)
+    sigma = params.rd_intensity_sigma
+    # the draws, in a fixed order
+    member_draw = rng.random((n, len(CHAINS)))
+    county_draw = rng.random(n)
+    productivity = np.exp(rng.normal(0.0, params.productivity_sigma, n))
     rd = (params.rd_intensity_2021 * size ** params.rd_size_elasticity
           * np.exp(rng.normal(-sigma**2 / 2, sigma, n)))
-    firms.rd_intensity[idx] = np.clip(rd, 0.0, 0.15)
-    firms.rd_base[idx] = firms.rd_intensity[idx]
-    firms.revenue_last_year[idx] = revenue
-    chance = np.minimum(params.high_tech_share * np.sqrt(size), 0.9)
-    certify(firms, idx[rng.random(n) < chance])
-    lam = params.derived("lithium_input_shares", lambda: np.array(
-        [params.lithium_input_share.get(seg, 0.0) for seg in SEGMENT_IDS]))[segment]
-    upstream = segment == SEGMENT_INDEX["li_upstream"]
-    integrated = upstream & (rng.random(n) < params.upstream_integrated_share)
-    lam[integrated] = params.integrated_lithium_input_share
-    firms.lithium_exposure[idx] = lam
-    firms.integrated[idx] = integrated
-    # concentrate-buying refiners work at higher unit cost than producers with their own ore
-    refiner = upstream & ~integrated
-    productivity[refiner] /= 1.0 + params.refiner_cost_premium
-    # scale so each segment's revenue-weighted mean of 1/productivity is 1: the 2021 margins
-    # in defaults.yaml hold for the segment as a whole
-    inverse = np.bincount(segment, revenue / productivity, minlength=len(SEGMENT_IDS))
-    weight = np.bincount(segment, revenue, minlength=len(SEGMENT_IDS))
-    norm = np.divide(inverse, weight, out=np.ones_like(inverse), where=weight > 0)
-    # a firm producing in 2021 covered its cash cost at 2021 prices (else it would not have
-    # produced): the least productive tail is held at the segment's cash break-even
-    break_even = (params.material_cost_share + labour_cost_shares(params)) * 1.01
-    firms.productivity[idx] = np.maximum(productivity * norm[segment], break_even[segment])
-    # value added per unit of output at 2021 prices (the base of 2022's real growth)
-    firms.unit_va_2021[idx] = (1.0 - params.material_cost_share[segment] / firms.productivity[idx]
-                                    - params.fixed_cost_rate / utilisation)
-    mean_digital = np.where(small, 0.7, 1.0) * params.digital_level_2021
-    firms.digital[idx] = rng.beta(mean_digital * 8, (1 - mean_digital) * 8)
-    firms.competitiveness_base[idx] = competitiveness_of(firms, idx, params)
-    firms.capital[idx] = params.capital_output_ratio * revenue
-    firms.cash[idx] = params.initial_cash_to_revenue * revenue
-    firms.utilisation_expected[idx] = utilisation
-    firms.margin_expected[idx] = params.margin_2021[segment]
-    firms.margin_last_year[idx] = params.margin_2021[segment]
-    firms.margin_two_years_ago[idx] = params.margin_2021[segment]
-    firms.expansion_rate[idx] = 1.0 / params.expansion_lag_months
-    firms.supplier_of[idx] = -1
+    certified = rng.random(n) < np.minimum(params.high_tech_share * np.sqrt(size), 0.9)
+    integrated_draw = rng.random(n)
+    mean_digital = np.where(revenue < ABOVE_SCALE_LINE, 0.7, 1.0) * params.digital_level_2021
+    digital = rng.beta(mean_digital * 8, (1 - mean_digital) * 8)
+    _fill_firms(f, idx, segment, revenue, member_draw, county_draw, productivity, rd,
+                integrated_draw, digital, *_segment_tables(params))
+    certify(f, idx[certified])
+    f.competitiveness_base[idx] = competitiveness_of(f, idx, params)
+
+
+def _segment_tables(params: Parameters) -> tuple:
+    """What ``_fill_firms`` reads per segment or chain, and the scalar parameters it uses."""
+    return params.derived("firm_tables", lambda: (
+        np.asarray(SEGMENT_CHAIN_INDEX), membership_probabilities(params), _MID_DOWN,
+        np.isin(np.arange(len(CHAINS)), EMERGING_CHAINS),
+        np.cumsum(load_geography(), axis=1), start_utilisation(params),
+        np.array([params.lithium_input_share.get(seg, 0.0) for seg in SEGMENT_IDS]),
+        SEGMENT_INDEX["li_upstream"], params.upstream_integrated_share,
+        params.integrated_lithium_input_share, params.refiner_cost_premium,
+        (params.material_cost_share + labour_cost_shares(params)) * 1.01,
+        params.material_cost_share, params.fixed_cost_rate, params.capital_output_ratio,
+        params.initial_cash_to_revenue, params.margin_2021, 1.0 / params.expansion_lag_months))
+
+
+@jit
+def _fill_firms(f, idx, segment, revenue, member_draw, county_draw, productivity, rd,  # noqa: ANN001, ANN202, PLR0913
+                integrated_draw, digital, chain_of, member_probability, mid_down, emerging_chain,
+                county_cumulative, utilisation, lithium_input_share, upstream, integrated_share,
+                integrated_input_share, refiner_cost_premium, break_even, material_cost_share,
+                fixed_cost_rate, capital_output_ratio, cash_to_revenue, margin_2021,
+                expansion_rate):
+    n_seg = utilisation.size
+    inverse = np.zeros(n_seg)
+    weight = np.zeros(n_seg)
+    for k in range(idx.size):
+        i, s = idx[k], segment[k]
+        f.alive[i] = True
+        f.segment[i] = s
+        f.chain[i] = chain_of[s]
+        # fixed per firm (segment and memberships never change)
+        members = 0
+        emerging = False
+        for c in range(member_draw.shape[1]):
+            f.member[i, c] = c == chain_of[s] or member_draw[k, c] < member_probability[s, c]
+            members += f.member[i, c]
+            emerging = emerging or (f.member[i, c] and emerging_chain[c])
+        f.lithium_mid_down[i] = mid_down[s]
+        f.emerging[i] = emerging
+        f.extra_memberships[i] = max(members - 1, 0)
+        county = 0
+        for j in range(county_cumulative.shape[1]):
+            county += county_draw[k] > county_cumulative[s, j]
+        f.county[i] = county
+        f.volume[i] = revenue[k] / 12.0
+        f.demand[i] = revenue[k] / 12.0
+        f.capacity[i] = revenue[k] / 12.0 / utilisation[s]
+        f.quality[i] = 1.0
+        f.appeal[i] = 1.0
+        f.anchor[i] = -1
+        f.rd_intensity[i] = min(max(rd[k], 0.0), 0.15)
+        f.rd_base[i] = f.rd_intensity[i]
+        f.revenue_last_year[i] = revenue[k]
+        # upstream: integrated producers with their own ore, or concentrate-buying refiners,
+        # which work at a higher unit cost
+        integrated = s == upstream and integrated_draw[k] < integrated_share
+        f.integrated[i] = integrated
+        f.lithium_exposure[i] = integrated_input_share if integrated else lithium_input_share[s]
+        if s == upstream and not integrated:
+            productivity[k] /= 1.0 + refiner_cost_premium
+        inverse[s] += revenue[k] / productivity[k]
+        weight[s] += revenue[k]
+    for k in range(idx.size):
+        i, s = idx[k], segment[k]
+        # each segment's revenue-weighted mean of 1/productivity is 1 (its 2021 margin holds for
+        # the segment as a whole); a firm producing in 2021 covered its cash cost at 2021
+        # prices, so the least productive tail is held at the segment's cash break-even
+        norm = inverse[s] / weight[s] if weight[s] > 0 else 1.0
+        f.productivity[i] = max(productivity[k] * norm, break_even[s])
+        # value added per unit of output at 2021 prices (the base of 2022's real growth)
+        f.unit_va_2021[i] = (1.0 - material_cost_share[s] / f.productivity[i]
+                             - fixed_cost_rate / utilisation[s])
+        f.digital[i] = digital[k]
+        f.capital[i] = capital_output_ratio * revenue[k]
+        f.cash[i] = cash_to_revenue * revenue[k]
+        f.utilisation_expected[i] = utilisation[s]
+        f.margin_expected[i] = margin_2021[s]
+        f.margin_last_year[i] = margin_2021[s]
+        f.margin_two_years_ago[i] = margin_2021[s]
+        f.expansion_rate[i] = expansion_rate
+        f.supplier_of[i] = -1
 
 
 def competitiveness_of(firms: FirmState, idx: np.ndarray | slice, params: Parameters) -> np.ndarray:

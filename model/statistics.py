@@ -70,72 +70,62 @@ _ETDZ = COUNTIES.index("etdz")
 _M = {name: i for i, name in enumerate(MONTHLY)}
 _Y = {name: i for i, name in enumerate(YEARLY)}
 _SUB = [SEGMENT_INDEX[seg] for seg in SUB_CHAINS.values()]
+_SUB_SEGMENTS = np.array(_SUB, dtype=np.int64)
 _IS_LITHIUM = np.array(IS_LITHIUM)
 _LITHIUM_CHAIN = CHAINS.index("lithium")
 #: the monthly columns summed over firms, in the order ``_firm_group_sums`` returns them
 _FIRM_COLUMNS = [_M[name] for name in FIRM_FLOWS + FIRM_STOCKS]
 _N_FIRM_COLUMNS = 28
+_PROJECT_COLUMNS = [_M[name] for name in PROJECT_FLOWS + PROJECT_STOCKS]
+assert len(_PROJECT_COLUMNS) == 8, "_project_sums writes 8 columns"
 assert len(_FIRM_COLUMNS) == _N_FIRM_COLUMNS, "_firm_group_sums writes 28 columns"
 
 
-def scope_matrix(f: FirmViews, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
-    """Rows of the (firms x scopes) 0/1 weights: city, chains, sub-chains, zone."""
-    member = f.member[rows]
-    segment = f.segment[rows]
-    m = np.zeros((member.shape[0], len(SCOPES)))
-    m[:, 0] = 1.0
-    m[:, 1 : 1 + len(CHAINS)] = member
-    for j, seg in enumerate(_SUB):
-        m[:, 1 + len(CHAINS) + j] = segment == seg
-    m[:, -1] = f.county[rows] == _ETDZ
-    return m
-
-
 class ScopeGroups:
-    """Firms with the same scope row (city, chains, sub-chain, zone) form a group, about a
-    hundred in all. A sum over firms per scope is then one pass over the firms into their
-    groups and a small product with the groups' 0/1 scope rows, instead of a product with a
-    (firms x scopes) matrix."""
-
-    _BITS = 2.0 ** np.arange(len(SCOPES))
+    """Firms with the same scopes (city, chains, sub-chain, zone) form a group, a few dozen
+    in all. A sum over firms per scope is then one pass over the firms into their groups and
+    a small product with the groups' 0/1 scope rows, instead of a product with a (firms x
+    scopes) matrix. A group is keyed by its scope row read as bits (bit k: scope k)."""
 
     def __init__(self) -> None:
-        self.group = np.zeros(0, dtype=np.int64)   # per firm row
-        self.rows = np.zeros((0, len(SCOPES)))     # per group: its scope row
-        self._ids: dict[int, int] = {}
+        self.group = np.zeros(0, dtype=np.int64)        # per firm row
+        self.rows = np.zeros((0, len(SCOPES)))          # per group: its scope row
+        self._group_of_key = np.full(2 ** len(SCOPES), -1, dtype=np.int64)
 
-    def assign(self, idx: np.ndarray, rows: np.ndarray) -> None:
-        """Put firms `idx` (their scope rows: `rows`) into their groups, making new ones."""
-        if self.group.size <= (idx.max() if idx.size else -1):
-            self.group = np.pad(self.group, (0, max(int(idx.max()) + 1, 2 * self.group.size)
-                                             - self.group.size))
-        keys, inverse = np.unique((rows @ self._BITS).astype(np.int64), return_inverse=True)
-        ids = np.empty(keys.size, dtype=np.int64)
-        for k, key in enumerate(keys.tolist()):
-            if key not in self._ids:
-                self._ids[key] = len(self._ids)
-                self.rows = np.vstack([self.rows, rows[np.flatnonzero(inverse == k)[0]]])
-            ids[k] = self._ids[key]
-        self.group[idx] = ids[inverse]
+    def assign(self, f: FirmViews, idx: np.ndarray) -> None:
+        """Put firms `idx` into the groups of their current scopes (after a change of county)."""
+        if self.group.size < f.n:
+            self.group = np.pad(self.group, (0, max(f.n, 2 * self.group.size) - self.group.size))
+        keys = _scope_keys(f.member, f.segment, f.county, idx, _SUB_SEGMENTS, _ETDZ)
+        for key in np.unique(keys[self._group_of_key[keys] < 0]).tolist():
+            self._group_of_key[key] = self.rows.shape[0]
+            row = (key >> np.arange(len(SCOPES))) & 1
+            self.rows = np.vstack([self.rows, row.astype(float)])
+        self.group[idx] = self._group_of_key[keys]
 
     def weights(self, n: int) -> np.ndarray:
         """The (firms x scopes) 0/1 matrix of the first `n` firm rows."""
         return self.rows[self.group[:n]]
 
 
-def project_scope_matrix(model: YichunModel) -> np.ndarray:
-    """(projects x scopes) weights: by the project's chain and segment, and by the county of
-    the firm it opened (zone statistics count only opened projects)."""
-    book = model.projects
-    m = np.zeros((len(book), len(SCOPES)))
-    m[:, 0] = 1.0
-    has_chain = book.chain >= 0
-    m[np.flatnonzero(has_chain), 1 + book.chain[has_chain]] = 1.0
-    for j, seg in enumerate(_SUB):
-        m[:, 1 + len(CHAINS) + j] = book.segment == seg
-    opened = book.firm >= 0
-    m[opened, -1] = model.firms.county[book.firm[opened]] == _ETDZ
-    return m
+@jit
+def _scope_keys(member, segment, county, idx, sub_segments, etdz):  # noqa: ANN001, ANN202
+    """Each firm's scope row as bits: the city, its chains, its sub-chain, the zone."""
+    n_chains = member.shape[1]
+    keys = np.empty(idx.size, dtype=np.int64)
+    for k in range(idx.size):
+        i = idx[k]
+        key = 1
+        for c in range(n_chains):
+            if member[i, c]:
+                key |= 1 << (1 + c)
+        for j in range(sub_segments.size):
+            if segment[i] == sub_segments[j]:
+                key |= 1 << (1 + n_chains + j)
+        if county[i] == etdz:
+            key |= 1 << (1 + n_chains + sub_segments.size)
+        keys[k] = key
+    return keys
 
 
 def season_factors(spring_festival: float) -> np.ndarray:
@@ -251,26 +241,13 @@ class Recorder:
             self.units["battery_gwh"])
         return by_group.T @ groups.rows
 
-    def project_columns(self) -> dict[str, np.ndarray]:
-        book, t = self.model.projects, self.model.t
-        signed = book.sign_month == t
-        return {
-            "projects_signed": signed, "projects_signed_over_1yi": signed & (book.amount >= 1.0),
-            "projects_signed_over_20yi": signed & (book.amount >= 20.0),  # the "5020" projects
-            "projects_signed_over_50yi": signed & (book.amount >= 50.0),
-            "projects_signed_amount": signed * book.amount,
-            "projects_building": book.stage == BUILDING,
-            "projects_producing": (book.stage == PRODUCING) & (book.done_month >= 0),
-            "projects_dropped": (book.stage == DROPPED) & (book.start_month >= 0),
-        }
-
     def record_month(self) -> None:
-        t = self.model.t
+        t, book = self.model.t, self.model.projects
         self.monthly[t, :, _FIRM_COLUMNS] = self._firm_matrix()
-        projects = self.project_columns()
-        weights = project_scope_matrix(self.model)
-        sums = np.stack(list(projects.values())).astype(float) @ weights
-        self.monthly[t, :, [_M[k] for k in projects]] = sums
+        self.monthly[t, :, _PROJECT_COLUMNS] = _project_sums(
+            t, book.sign_month, book.start_month, book.done_month, book.amount, book.stage,
+            book.chain, book.segment, book.firm, self.model.firms.county, _SUB_SEGMENTS, _ETDZ,
+            len(SCOPES))
         if t % 12 == 11:
             self.close_year()
 
@@ -403,4 +380,43 @@ def _firm_group_sums(group, n_groups, t, alive, above_scale, segment, born_month
         row[25] += capital[i] * digital[i]                                # digital_capital
         row[26] += capital[i]                                             # capital_above_scale
         row[27] += 12.0 * capacity[i]                                     # capacity_above_scale
+    return out
+
+
+@jit
+def _project_sums(t, sign_month, start_month, done_month, amount, stage, chain, segment,  # noqa: ANN001, ANN202, PLR0913
+                  firm, firm_county, sub_segments, etdz, n_scopes):
+    """This month's project statistics (PROJECT_FLOWS + PROJECT_STOCKS, in that order) per
+    scope: by the project's chain and segment, and by the county of the firm it opened (zone
+    statistics count only opened projects)."""
+    out = np.zeros((8, n_scopes))
+    scopes = np.empty(4, dtype=np.int64)
+    n_chains = n_scopes - 2 - sub_segments.size
+    for k in range(amount.size):
+        signed = sign_month[k] == t
+        values = (
+            1.0 if signed else 0.0,                                       # projects_signed
+            1.0 if signed and amount[k] >= 1.0 else 0.0,
+            1.0 if signed and amount[k] >= 20.0 else 0.0,                 # the "5020" projects
+            1.0 if signed and amount[k] >= 50.0 else 0.0,
+            amount[k] if signed else 0.0,                                 # projects_signed_amount
+            1.0 if stage[k] == BUILDING else 0.0,
+            1.0 if stage[k] == PRODUCING and done_month[k] >= 0 else 0.0,
+            1.0 if stage[k] == DROPPED and start_month[k] >= 0 else 0.0,
+        )
+        scopes[0] = 0
+        count = 1
+        if chain[k] >= 0:
+            scopes[count] = 1 + chain[k]
+            count += 1
+        for j in range(sub_segments.size):
+            if segment[k] == sub_segments[j]:
+                scopes[count] = 1 + n_chains + j
+                count += 1
+        if firm[k] >= 0 and firm_county[firm[k]] == etdz:
+            scopes[count] = n_scopes - 1
+            count += 1
+        for c in range(count):
+            for v in range(8):
+                out[v, scopes[c]] += values[v]
     return out

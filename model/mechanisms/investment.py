@@ -118,12 +118,13 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
     if candidates.size == 0:
         return
     cost = cost_share * f.capital[candidates] * model.conditions.other_price[t]
-    variable_cost = 12.0 * (f.total_cost - f.rd_spend)[candidates]
+    variable_cost = 12.0 * (f.total_cost[candidates] - f.rd_spend[candidates])
     capacity_gain = p.values[CAPACITY_GAIN[program]] if CAPACITY_GAIN[program] else 0.0
     # savings on costs, plus the margin on extra output where the firm is capacity-bound
-    bound = np.clip(f.utilisation_expected[candidates] / p.max_utilisation, 0.0, 1.0) ** 4
+    bound = np.minimum(np.maximum(
+        f.utilisation_expected[candidates] / p.max_utilisation, 0.0), 1.0) ** 4
     extra_margin = capacity_gain * bound * 12.0 * np.maximum(
-        f.revenue - f.total_cost, 0.0)[candidates]
+        f.revenue[candidates] - f.total_cost[candidates], 0.0)
     benefit = (prod_gain * variable_cost + extra_margin) * p.project_horizon_years
     noise = np.exp(rng.normal(0.0, p.decision_noise, candidates.size))
     affordable = cost <= finance_available(model, candidates)

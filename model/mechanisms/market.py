@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.jit import jit
+from model.jit import jit, sum_by
 from model.population import competitiveness_of
 from model.structure import IS_LITHIUM
 
@@ -99,38 +99,31 @@ def _share_out(segment, alive, capacity, capacity_factor, gain_factor, appeal, p
                max_utilisation, market_total, wanted, spillover_share, share, demand):
     """Market shares (in place), then each firm's demand (into ``demand``), segment by segment."""
     n, n_seg = segment.size, market_total.size
-    usable = np.empty(n)
+    ceiling = np.empty(n)
     pull = np.empty(n)
-    pull_total = np.zeros(n_seg)
     for i in range(n):
-        usable[i] = capacity[i] * capacity_factor[segment[i]] * (1.0 if alive[i] else 0.0)
-        pull[i] = usable[i] * gain_factor[i] * appeal[i]
-        pull_total[segment[i]] += pull[i]
-    share_total = np.zeros(n_seg)
-    wanted_total = np.zeros(n_seg)
+        usable = capacity[i] * capacity_factor[segment[i]] * (1.0 if alive[i] else 0.0)
+        pull[i] = usable * gain_factor[i] * appeal[i]
+        ceiling[i] = usable * max_utilisation
+    pull_total = sum_by(segment, pull, n_seg)
     for i in range(n):
         total = pull_total[segment[i]]
         target = pull[i] / (total if total > 0 else 1.0)
         share[i] = (persistence * share[i] + (1.0 - persistence) * target) * (
             1.0 if alive[i] else 0.0)
-        share_total[segment[i]] += share[i]
-        wanted_total[segment[i]] += wanted[i]
+    share_total = sum_by(segment, share, n_seg)
     # local suppliers' sales to their buyer are part of their segment's demand, not extra to
     # it; a buyer sources locally only what its suppliers can make beside their other orders
-    open_market = market_total - wanted_total
+    open_market = market_total - sum_by(segment, wanted, n_seg)
     local = np.empty(n)
-    local_total = np.zeros(n_seg)
     for i in range(n):
         total = share_total[segment[i]]
         share[i] = share[i] / (total if total > 0 else 1.0)
-        usable[i] = usable[i] * max_utilisation          # from here on: the firm's ceiling
-        room = max(usable[i] - share[i] * open_market[segment[i]], 0.0)
-        local[i] = min(wanted[i], room)
-        local_total[segment[i]] += local[i]
-    open_market = np.maximum(market_total - local_total, 0.0)
+        local[i] = min(wanted[i], max(ceiling[i] - share[i] * open_market[segment[i]], 0.0))
+    open_market = np.maximum(market_total - sum_by(segment, local, n_seg), 0.0)
     for i in range(n):
         demand[i] = share[i] * open_market[segment[i]] + local[i]
-    _spill_over(segment, demand, usable, spillover_share, n_seg)
+    _spill_over(segment, demand, ceiling, spillover_share, n_seg)
 
 
 def spill_over(model: YichunModel, demand: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
@@ -146,23 +139,18 @@ def spill_over(model: YichunModel, demand: np.ndarray, ceiling: np.ndarray) -> n
 @jit
 def _spill_over(segment, demand, ceiling, spillover_share, n_seg):  # noqa: ANN001, ANN202
     """``spill_over`` in place."""
-    excess_total = np.zeros(n_seg)
-    spare_total = np.zeros(n_seg)
+    excess = np.empty(segment.size)
+    spare = np.empty(segment.size)
     for i in range(segment.size):
-        excess_total[segment[i]] += spillover_share * max(demand[i] - ceiling[i], 0.0)
-        spare_total[segment[i]] += max(ceiling[i] - demand[i], 0.0)
-    give = np.zeros(n_seg)
-    take = np.zeros(n_seg)
-    for s in range(n_seg):
-        moved = min(excess_total[s], spare_total[s])
-        if spare_total[s] > 0:
-            take[s] = moved / spare_total[s]
-        if excess_total[s] > 0:
-            give[s] = moved / excess_total[s]
+        excess[i] = spillover_share * max(demand[i] - ceiling[i], 0.0)
+        spare[i] = max(ceiling[i] - demand[i], 0.0)
+    excess_total = sum_by(segment, excess, n_seg)
+    spare_total = sum_by(segment, spare, n_seg)
+    moved = np.minimum(excess_total, spare_total)
+    give = np.where(excess_total > 0, moved / excess_total, 0.0)
+    take = np.where(spare_total > 0, moved / spare_total, 0.0)
     for i in range(segment.size):
-        excess = spillover_share * max(demand[i] - ceiling[i], 0.0)
-        spare = max(ceiling[i] - demand[i], 0.0)
-        demand[i] = demand[i] - give[segment[i]] * excess + take[segment[i]] * spare
+        demand[i] = demand[i] - give[segment[i]] * excess[i] + take[segment[i]] * spare[i]
 
 
 def local_supplier_pull(model: YichunModel) -> np.ndarray:

@@ -63,18 +63,14 @@ def draw_projects(model: YichunModel, months: np.ndarray,
     """Projects signed in the given months: chain, segment, size, realisation, timing."""
     p, attraction = model.params, model.policy.attraction
     n = months.size
-    names = [*CHAINS, "other"]
-    weights = np.array([attraction.chain_weights.get(c, 0.0) for c in names])
-    chain = rng.choice(len(names), n, p=weights / weights.sum())
-    li_names = list(attraction.lithium_segment_weights)
-    li_w = np.array(list(attraction.lithium_segment_weights.values()))
-    li_segment = np.array([SEGMENT_INDEX[s] for s in li_names])[
-        rng.choice(len(li_names), n, p=li_w / li_w.sum())]
+    chain_p, li_p, li_segments = _attraction_tables(model)
+    chain = rng.choice(len(_NAMES), n, p=chain_p)
+    li_segment = li_segments[rng.choice(li_segments.size, n, p=li_p)]
     building = np.where(rng.random(n) < 0.5, SEGMENT_INDEX["building_ceramics"],
                         SEGMENT_INDEX["building_furniture"])
-    single = np.array([SEGMENT_INDEX.get(c, -1) for c in names])[chain]
-    segment = np.where(chain == names.index("lithium"), li_segment,
-                       np.where(chain == names.index("building"), building, single))
+    segment = np.where(chain == _NAMES.index("lithium"), li_segment,
+                       np.where(chain == _NAMES.index("building"), building,
+                                _SINGLE_SEGMENT[chain]))
     amount = attraction.size_multiplier * project_sizes(p, n, rng)
     rate = attraction.realisation_rate
     realised = rng.random(n) < (p.project_realisation_rate if rate is None else rate)
@@ -89,6 +85,27 @@ def draw_projects(model: YichunModel, months: np.ndarray,
             "chain": np.where(chain < len(CHAINS), chain, -1), "amount": amount,
             "realised": realised, "stage": np.full(n, SIGNED), "firm": np.full(n, -1),
             "anchor": np.full(n, -1)}
+
+
+#: where projects go: the eight chains and "other"; the segment of a single-segment chain
+_NAMES = [*CHAINS, "other"]
+_SINGLE_SEGMENT = np.array([SEGMENT_INDEX.get(c, -1) for c in _NAMES])
+
+
+def _attraction_tables(model: YichunModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The chain and lithium-segment probabilities of a signed project (read once per policy)."""
+    attraction = model.policy.attraction
+    cached = model.__dict__.get("_attraction_tables")
+    if cached is None or cached[0] is not attraction:
+        model._attraction_tables = (attraction, _tables_of(attraction))
+    return model._attraction_tables[1]
+
+
+def _tables_of(attraction: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    weights = np.array([attraction.chain_weights.get(c, 0.0) for c in _NAMES])
+    li_w = np.array(list(attraction.lithium_segment_weights.values()))
+    li_segments = np.array([SEGMENT_INDEX[s] for s in attraction.lithium_segment_weights])
+    return weights / weights.sum(), li_w / li_w.sum(), li_segments
 
 
 def project_sizes(p: Any, n: int, rng: np.random.Generator) -> np.ndarray:
