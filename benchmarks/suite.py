@@ -6,12 +6,16 @@ Prints, from one invocation:
 2. the engine's firm-months per second on the full baseline;
 3. time and peak memory of one full 2022-2026 run at 10^3, 10^4, 10^5 and 10^6 firms, each in
    a fresh process (its own peak resident memory, VmHWM), and the cost per firm-month;
-4. ensemble throughput with 1 and 2 worker processes.
+4. a baseline ensemble on 2 worker processes (each replication saved, as ``run`` does): wall
+   time, replications per second, the time 1,000 would take, and each worker's resident
+   memory after its first and its last replication (flat: no growth) and its peak;
+5. the last full calibration's time (from the committed posterior's manifest).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -20,8 +24,9 @@ import time
 from pathlib import Path
 
 from model.bench import scaled, time_runs
+from model.parallel import completed
 from model.paths import PROJECT_ROOT
-from model.runner import run_ensemble
+from model.runner import rep_name, run_replication
 from model.scenario import N_MONTHS, load_scenario
 
 BASELINE = PROJECT_ROOT / "scenarios" / "baseline.yaml"
@@ -35,15 +40,16 @@ from model.economy import YichunModel
 from model.scenario import load_scenario
 sc = scaled(load_scenario(sys.argv[1]), float(sys.argv[2]))
 YichunModel(scaled(sc, 0.05), seed=0).run(1)  # load the facts and defaults outside the timing
-start = time.perf_counter()
+start, start_cpu = time.perf_counter(), time.process_time()
 m = YichunModel(sc, seed=1).run()
-seconds = time.perf_counter() - start
+seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
 # VmHWM is this process's own peak (getrusage's ru_maxrss survives execve, so it read the
 # parent's peak)
 with open("/proc/self/status") as fh:
     peak_kb = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
-print(json.dumps({"seconds": seconds, "firms": m.firms.n, "peak_mb": peak_kb / 1024}))
+print(json.dumps({"seconds": seconds, "cpu": cpu, "firms": m.firms.n, "peak_mb": peak_kb / 1024}))
 """
+CALIBRATION_MANIFEST = PROJECT_ROOT / "calibration" / "posterior" / "default" / "manifest.json"
 
 
 def engine_vs_reference(scale: float = 0.8, repeats: int = 3) -> dict[str, float]:
@@ -70,37 +76,61 @@ def one_run_in_fresh_process(scale: float) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def ensemble_throughput(replications: int = 24) -> dict[int, float]:
+def _memory_mb() -> tuple[float, float]:
+    """This process's resident memory now and its peak (VmRSS, VmHWM), MB."""
+    with open("/proc/self/status") as fh:
+        fields = dict(line.split(":", 1) for line in fh)
+    return tuple(int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
+
+
+def _measured_replication(args: tuple) -> tuple:
+    rep = run_replication(*args)
+    return rep, os.getpid(), *_memory_mb()
+
+
+def ensemble_throughput(replications: int = 200, workers: int = 2) -> dict[str, object]:
+    """A baseline ensemble on `workers` processes, each replication saved by the parent."""
     scenario = load_scenario(BASELINE)
-    rates = {}
-    for workers in (1, 2):
-        with tempfile.TemporaryDirectory() as tmp:
-            start = time.perf_counter()
-            run_ensemble(scenario, Path(tmp), replications, seed=3, workers=workers)
-            rates[workers] = replications / (time.perf_counter() - start)
-    return rates
+    memory: dict[int, list[tuple[float, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        tasks = [(scenario, 3, i) for i in range(replications)]
+        for rep, pid, rss, peak in completed(_measured_replication, tasks, workers):
+            rep.save(Path(tmp) / rep_name(rep.index))
+            memory.setdefault(pid, []).append((rss, peak))
+        seconds = time.perf_counter() - start
+    return {"seconds": seconds, "per_second": replications / seconds, "memory": memory}
 
 
-def main(sizes: tuple[str, ...] = tuple(SCALES)) -> None:
+def main(sizes: tuple[str, ...] = tuple(SCALES), ensemble: int = 200) -> None:
     print("1. vectorised engine vs object-per-agent Mesa reference (firm rules only)")
     r = engine_vs_reference()
     print(f"   {r['firms']} firms: engine {r['engine_s']:.3f} s/run, reference "
           f"{r['reference_s']:.2f} s/run, ratio {r['ratio']:.0f}x")
     print("2. engine on the full baseline")
-    seconds, firms = time_runs(load_scenario(BASELINE), 5)
-    med = statistics.median(seconds)
-    print(f"   {statistics.mean(firms):.0f} firms: median {med:.3f} s/run, "
-          f"{statistics.mean(firms) * N_MONTHS / med:,.0f} firm-months/s")
+    for scale in (1.0, SCALES["1e4"]):
+        cpu: list[float] = []
+        seconds, firms = time_runs(scaled(load_scenario(BASELINE), scale), 9, cpu)
+        med = statistics.median(seconds)
+        print(f"   {statistics.mean(firms):.0f} firms (scale {scale}): median {med:.3f} s/run wall, "
+              f"{statistics.median(cpu):.3f} s CPU, "
+              f"{statistics.mean(firms) * N_MONTHS / med:,.0f} firm-months/s")
     print("3. scaling (one full 2022-2026 run in a fresh process)")
     for label in sizes:
         res = one_run_in_fresh_process(SCALES[label])
         per = res["seconds"] / (res["firms"] * N_MONTHS) * 1e6
-        print(f"   ~{label} firms ({res['firms']}): {res['seconds']:.2f} s, peak "
+        print(f"   ~{label} firms ({res['firms']}): {res['seconds']:.2f} s ({res['cpu']:.2f} s CPU), peak "
               f"{res['peak_mb']:.0f} MB, {per:.2f} µs per firm-month")
-    print("4. ensemble throughput (baseline, 24 replications)")
-    for workers, rate in ensemble_throughput().items():
-        print(f"   {workers} process(es): {rate:.2f} replications/s")
-
-
-if __name__ == "__main__":
-    main()
+    print(f"4. baseline ensemble on 2 worker processes ({ensemble} replications, each saved)")
+    r = ensemble_throughput(ensemble)
+    print(f"   {r['seconds']:.1f} s, {r['per_second']:.2f} replications/s: 1,000 would take "
+          f"{1000 / r['per_second']:.0f} s")
+    for pid, rows in r["memory"].items():
+        print(f"   worker {pid}: {len(rows)} replications, resident {rows[0][0]:.0f} MB after the "
+              f"first, {rows[-1][0]:.0f} MB after the last, peak {rows[-1][1]:.0f} MB")
+    print("5. full calibration (the committed posterior's manifest)")
+    if CALIBRATION_MANIFEST.exists():
+        m = json.loads(CALIBRATION_MANIFEST.read_text())
+        total = m["table_wall_seconds_all_sessions"] + m["wall_seconds_this_session"]
+        print(f"   {m['total_simulations']} simulations: {total / 60:.1f} min "
+              f"(`yichun-abm calibrate calibration/default.yaml` to measure again)")

@@ -458,7 +458,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         sys.path.insert(0, str(PROJECT_ROOT))  # benchmarks/ sits beside the package
         from benchmarks.suite import main as suite
 
-        suite()
+        suite(ensemble=args.ensemble)
         return 0
     from model.bench import bench_engine
 
@@ -635,6 +635,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--scale", type=SCALE, default=1.0, help="population scale factor")
     bench.add_argument("--full", action="store_true", help="the whole performance suite: "
                        "reference comparison, scaling to 10^6 firms, ensemble throughput")
+    bench.add_argument("--ensemble", type=COUNT, default=200,
+                       help="replications in the suite's ensemble (default 200; 1000 for the full "
+                            "measure)")
     bench.set_defaults(func=cmd_bench)
     schema = sub.add_parser("schema", help="print (or write) the scenario format as JSON Schema")
     schema.add_argument("--out", type=output_file, help="file to write (default: print)")

@@ -24,12 +24,13 @@ is their contribution (贡献率). ``value_added_real`` is the chained level at 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from model.government import INSTRUMENTS
-from model.jit import jit
+from model.jit import jit, sum_by
 from model.mechanisms.projects import BUILDING, DROPPED, PRODUCING
 from model.scenario import N_MONTHS, START_YEAR
 from model.structure import (
@@ -163,7 +164,9 @@ class Recorder:
         # official deflator of each industry this year: real value added compares this year's
         # deflated output with last year's at last year's value-added ratios
         self.revenue_last_year = np.zeros((12, model.firms.size))
-        self.revenue_last_year[:, : f.n] = season[:, None] * (f.revenue_last_year * f.alive)[None, :] / 12.0
+        base = self.revenue_last_year[:, : f.n]          # filled in place: at 10^6 firms each
+        np.multiply(season[:, None], f.revenue_last_year * f.alive, out=base)  # (12 x firms)
+        base /= 12.0                                                           # is 90 MB
         self.revenue_this_year = np.zeros((12, model.firms.size))
         self.deflator_this_year = np.ones((12, model.n_segments))
         self.record_base_year()
@@ -176,37 +179,46 @@ class Recorder:
         gross = 1.0 / (1.0 - self.model.params.lithium_chain_outside_share)
         return np.where(f.member[:, CHAINS.index("lithium")], gross, 1.0)
 
-    def _sum(self, columns: list[np.ndarray], weights: np.ndarray | None = None) -> np.ndarray:
-        """Per-scope sums of each column over firms: (scopes x columns), one matrix product
-        (`weights`: the scope rows of the firms the columns cover; all firms by default)."""
-        weights = self.model.scope_weights if weights is None else weights
-        return (np.stack(columns).astype(float, copy=False) @ weights).T
+    def _sum(self, columns: Iterable[np.ndarray | Callable[[], np.ndarray] | None]) -> np.ndarray:
+        """Per-scope sums over all firms of each column, (scopes x columns): summed into the
+        firms' scope groups, then over each scope's groups. A column may be a function making
+        it (so only one column at a time exists: at 10^6 firms each is 8 MB) or None (zeros)."""
+        groups = self.model.scope_groups
+        group, rows = groups.group[: self.model.firms.n], groups.rows
+        sums = []
+        for column in columns:
+            values = column() if callable(column) else column
+            if values is None:
+                sums.append(np.zeros(rows.shape[1]))
+                continue
+            sums.append(sum_by(group, np.asarray(values, dtype=float), rows.shape[0]) @ rows)
+        return np.stack(sums, axis=1)
 
     def record_base_year(self) -> None:
         """2021 from the synthetic population (annual revenue at 2021 prices)."""
         f, p = self.model.f, self.model.params
         above = f.above_scale & f.alive
         rev = f.revenue_last_year
+        margin = p.margin_2021[f.segment]
         va = rev * f.unit_va_2021
-        cols = {name: np.zeros(f.n) for name in YEARLY}
-        cols.update(
-            revenue=rev * above, revenue_all_firms=rev * f.alive,
-            revenue_chain_published=rev * f.alive * self.published,
-            high_tech_firms=(f.alive & f.high_tech).astype(float),
-            value_added=va * above, value_added_emerging=va * above * f.emerging,
-            profit=rev * p.margin_2021[f.segment] * above,
-            profit_all_firms=rev * p.margin_2021[f.segment] * f.alive,
-            rd_spend=rev * f.rd_intensity * above,
-            lithium_mid_down_revenue=rev * f.lithium_mid_down * f.alive,
-            revenue_double_counted=rev * f.alive * f.extra_memberships,
-            above_scale_firms=above.astype(float), firms_alive=f.alive.astype(float),
-            digital_capital=f.capital * f.digital * above, capital_above_scale=f.capital * above,
-            capacity_above_scale=12.0 * f.capacity * above,
-            **{name: rev * per[f.segment] * f.alive for name, per in self.units.items()},
+        cols = dict(
+            revenue=lambda: rev * above, revenue_all_firms=lambda: rev * f.alive,
+            revenue_chain_published=lambda: rev * f.alive * self.published,
+            high_tech_firms=lambda: f.alive & f.high_tech,
+            value_added=lambda: va * above, value_added_emerging=lambda: va * above * f.emerging,
+            profit=lambda: rev * margin * above, profit_all_firms=lambda: rev * margin * f.alive,
+            rd_spend=lambda: rev * f.rd_intensity * above,
+            lithium_mid_down_revenue=lambda: rev * f.lithium_mid_down * f.alive,
+            revenue_double_counted=lambda: rev * f.alive * f.extra_memberships,
+            above_scale_firms=lambda: above, firms_alive=lambda: f.alive,
+            digital_capital=lambda: f.capital * f.digital * above,
+            capital_above_scale=lambda: f.capital * above,
+            capacity_above_scale=lambda: 12.0 * f.capacity * above,
+            **{name: (lambda per=per: rev * per[f.segment] * f.alive)
+               for name, per in self.units.items()},
+            **{f"firms_over_{k}yi": (lambda k=k: above & (rev >= k)) for k in SIZE_THRESHOLDS},
         )
-        for k in SIZE_THRESHOLDS:
-            cols[f"firms_over_{k}yi"] = (above & (rev >= k)).astype(float)
-        self.yearly[0] = self._sum([cols[name] for name in YEARLY])
+        self.yearly[0] = self._sum([cols.get(name) for name in YEARLY])
 
     def _month_arrays(self) -> None:
         """Keep the per-firm monthly value-added arrays as long as the firm arrays."""
@@ -266,7 +278,7 @@ class Recorder:
         new = f.born_month >= PLAN_START
         counts = [above & (f.revenue_ytd >= k) for k in SIZE_THRESHOLDS]
         counts += [above & new & (f.revenue_ytd >= k) for k in (5, 10)]
-        self.yearly[y, :, len(MONTHLY):] = self._sum([c.astype(float) for c in counts])
+        self.yearly[y, :, len(MONTHLY):] = self._sum(counts)
 
     def last_city_revenue_growth(self) -> float:
         """Growth of city above-scale revenue in the last closed year (for milestone awards)."""
@@ -277,7 +289,8 @@ class Recorder:
     def subsidies_by_year(self) -> dict[str, np.ndarray]:
         """Paid per instrument: {instrument: array (years, scopes)} from the ledger."""
         ledger = self.model.government.ledger()
-        weights = self.model.scope_weights
+        groups = self.model.scope_groups
+        weights = groups.rows[groups.group[ledger["firm"]]]       # the paid firms' scope rows
         out = {}
         for name in INSTRUMENTS:
             table = np.zeros((len(YEARS), len(SCOPES)))
@@ -285,7 +298,7 @@ class Recorder:
             years = ledger["month"][pick] // 12 + 1
             for y in np.unique(years):
                 sel = years == y
-                table[y] = ledger["amount"][pick][sel] @ weights[ledger["firm"][pick][sel]]
+                table[y] = ledger["amount"][pick][sel] @ weights[pick][sel]
             out[name] = table
         return out
 

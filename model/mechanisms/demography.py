@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.jit import jit
 from model.structure import ABOVE_SCALE_LINE
 
 if TYPE_CHECKING:
@@ -50,11 +51,17 @@ def roll_prices(model: YichunModel) -> None:
 
 def count_new_plants(model: YichunModel) -> None:
     """New plants enter the statistics once their annualised revenue passes the line."""
-    f, t = model.f, model.t
-    months_open = t - f.born_month + 1
-    young = f.alive & ~f.above_scale & (months_open <= 12) & (months_open > 0)
-    annualised = f.revenue_ytd * 12.0 / np.minimum(months_open, t % 12 + 1)
-    f.above_scale[young & (annualised >= ABOVE_SCALE_LINE)] = True
+    _count_new_plants(model.f, model.t, ABOVE_SCALE_LINE)
+
+
+@jit
+def _count_new_plants(f, t, line):  # noqa: ANN001, ANN202
+    for i in range(f.n):
+        months_open = t - f.born_month[i] + 1
+        if f.alive[i] and not f.above_scale[i] and 0 < months_open <= 12:
+            annualised = f.revenue_ytd[i] * 12.0 / min(months_open, t % 12 + 1)
+            if annualised >= line:
+                f.above_scale[i] = True
 
 
 def close_firms(model: YichunModel) -> None:

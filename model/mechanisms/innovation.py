@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.jit import jit
+
 if TYPE_CHECKING:
     from model.economy import YichunModel
 
@@ -25,10 +27,19 @@ def research(model: YichunModel) -> None:
     subsidy = deduction * p.tax_rate
     policy_factor = (1 + p.rd_response * subsidy) / (1 + p.rd_response * BASE_RD_SUBSIDY)
     trend = (1 + p.rd_trend) ** ((t + 6) / 12)
-    target = f.rd_base * trend * policy_factor
-    f.rd_intensity[:] += p.rd_adjustment * (target - f.rd_intensity)
-    hazard = p.rd_success_rate * f.rd_intensity * 100.0 / 12.0
+    hazard = _adjust_rd(f, trend, policy_factor, p.rd_adjustment, p.rd_success_rate)
     success = np.flatnonzero(f.alive & (rng.random(f.n) < -np.expm1(-hazard)))
     gain = rng.exponential(p.rd_gain_mean, success.size)
     f.productivity[success] *= 1.0 + gain
     f.quality[success] *= 1.0 + gain
+
+
+@jit
+def _adjust_rd(f, trend, policy_factor, adjustment, success_rate):  # noqa: ANN001, ANN202
+    """R&D intensity moves toward its target; returns each firm's monthly innovation hazard."""
+    hazard = np.empty(f.n)
+    for i in range(f.n):
+        target = f.rd_base[i] * trend * policy_factor
+        f.rd_intensity[i] += adjustment * (target - f.rd_intensity[i])
+        hazard[i] = success_rate * f.rd_intensity[i] * 100.0 / 12.0
+    return hazard

@@ -36,21 +36,36 @@ def input_price(model: YichunModel) -> np.ndarray:
     index terms): concentrate is not sold below the mines' cash cost, so when carbonate falls
     the refiners are squeezed first (the cash-cost curve of 2024).
     """
-    f, p, c, t = model.f, model.params, model.conditions, model.t
-    linked = np.full(f.n, c.lithium_index[t])
-    refiner = (f.segment == UPSTREAM) & ~f.integrated
-    linked[refiner] = max(c.lithium_index[t], p.concentrate_floor)
-    return (1.0 - f.lithium_exposure) * c.other_price[t] + f.lithium_exposure * linked
+    p, c, t = model.params, model.conditions, model.t
+    refiner_price = max(c.lithium_index[t], p.concentrate_floor)
+    return _input_prices(model.f, c.lithium_index[t], refiner_price, c.other_price[t], UPSTREAM)
+
+
+@jit
+def _input_prices(f, lithium_index, refiner_price, other_price, upstream):  # noqa: ANN001, ANN202
+    out = np.empty(f.n)
+    for i in range(f.n):
+        refiner = f.segment[i] == upstream and not f.integrated[i]
+        linked = refiner_price if refiner else lithium_index
+        out[i] = (1.0 - f.lithium_exposure[i]) * other_price + f.lithium_exposure[i] * linked
+    return out
 
 
 def unit_cash_cost(model: YichunModel, inputs: np.ndarray | None = None) -> np.ndarray:
     """Nominal cash cost per unit of real output (intermediates + labour) over productivity."""
-    f, p, c, t = model.f, model.params, model.conditions, model.t
-    seg = f.segment
     inputs = input_price(model) if inputs is None else inputs
-    materials = p.material_cost_share[seg] * inputs
-    labour = model.labour_cost_share[seg] * c.other_price[t]
-    return (materials + labour) / f.productivity
+    return _cash_costs(model.f, inputs, model.params.material_cost_share, model.labour_cost_share,
+                       model.conditions.other_price[model.t])
+
+
+@jit
+def _cash_costs(f, inputs, material_cost_share, labour_cost_share, other_price):  # noqa: ANN001, ANN202
+    out = np.empty(f.n)
+    for i in range(f.n):
+        materials = material_cost_share[f.segment[i]] * inputs[i]
+        labour = labour_cost_share[f.segment[i]] * other_price
+        out[i] = (materials + labour) / f.productivity[i]
+    return out
 
 
 def open_month(model: YichunModel) -> None:
