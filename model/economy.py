@@ -12,7 +12,7 @@ from model.agents import Enterprise
 from model.anchors import load_anchors
 from model.exogenous import build_conditions
 from model.government import Government
-from model.jit import jit, sum_by
+from model.jit import jit
 from model.mechanisms.projects import ProjectBook, seed_anchor_projects, seed_pipeline
 from model.population import (
     below_scale_sizes,
@@ -57,10 +57,21 @@ STREAMS = ("market", "innovation", "upgrade", "digital", "sign", "open", "exit",
 
 @jit
 def _capacity_weighted(segment, alive, capacity, productivity, quality, n_seg):  # noqa: ANN001, ANN202
-    """Per segment: live capacity, and capacity-weighted sums of productivity and quality."""
-    weight = capacity * alive
-    return (sum_by(segment, weight, n_seg), sum_by(segment, weight * productivity, n_seg),
-            sum_by(segment, weight * quality, n_seg))
+    """Per segment: live capacity, and capacity-weighted sums of productivity and quality (in
+    row order, each segment's running sums in registers, as ``sum_by``)."""
+    total, productivity_sum, quality_sum = np.zeros(n_seg), np.zeros(n_seg), np.zeros(n_seg)
+    current, a, b, c = 0, 0.0, 0.0, 0.0
+    for i in range(segment.size):
+        if segment[i] != current:
+            total[current], productivity_sum[current], quality_sum[current] = a, b, c
+            current = segment[i]
+            a, b, c = total[current], productivity_sum[current], quality_sum[current]
+        weight = capacity[i] * (1.0 if alive[i] else 0.0)
+        a += weight
+        b += weight * productivity[i]
+        c += weight * quality[i]
+    total[current], productivity_sum[current], quality_sum[current] = a, b, c
+    return total, productivity_sum, quality_sum
 
 
 class YichunModel(mesa.Model):

@@ -338,8 +338,16 @@ def _fill_firms(f, idx, segment, revenue, member_draw, county_draw, productivity
 
 def competitiveness_of(firms: FirmState, idx: np.ndarray | slice, params: Parameters) -> np.ndarray:
     """Productivity, R&D quality and digital level combined (as demand allocation weighs them)."""
-    return (firms.productivity[idx] * firms.quality[idx] ** params.quality_weight
-            * (1.0 + params.digital_weight * firms.digital[idx]))
+    return _combine(firms.productivity[idx], firms.quality[idx] ** params.quality_weight,
+                    firms.digital[idx], params.digital_weight)
+
+
+@jit
+def _combine(productivity, quality_term, digital, digital_weight):  # noqa: ANN001, ANN202
+    out = np.empty(productivity.size)
+    for i in range(out.size):
+        out[i] = productivity[i] * quality_term[i] * (1.0 + digital_weight * digital[i])
+    return out
 
 
 def link_suppliers(firms: FirmState, buyers: np.ndarray, pool_idx: np.ndarray, links_per_firm: float,

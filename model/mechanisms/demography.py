@@ -65,22 +65,30 @@ def _count_new_plants(f, t, line):  # noqa: ANN001, ANN202
 
 
 def close_firms(model: YichunModel) -> None:
+    """Firms with long loss streaks close (``exit_probability`` a month once the streak reaches
+    ``exit_loss_months``); below-scale firms also close at a background rate."""
     f, p, rng = model.f, model.params, model.stream("exit")
-    losing = f.alive & (f.loss_months >= p.exit_loss_months) & (rng.random(f.n) < p.exit_probability)
-    background = (f.alive & ~f.above_scale
-                  & (rng.random(f.n) < p.below_scale_exit_rate / 12.0))
-    closing = np.flatnonzero(losing | background)
-    if closing.size == 0:
-        return
-    f.alive[closing] = False
-    f.above_scale[closing] = False
-    f.chain_leader[closing] = False
-    for name in ("capacity", "pending_expansion", "ramping", "share"):
-        getattr(f, name)[closing] = 0.0
-    closed = np.zeros(f.n + 1, dtype=bool)      # row -1 (no buyer) stays False
-    closed[closing] = True
-    f.supplier_of[closed[f.supplier_of]] = -1    # suppliers of a closed firm lose their buyer
-    f.supplier_of[closing] = -1
+    losing_draw = rng.random(f.n)
+    background_draw = rng.random(f.n)
+    _close(f, losing_draw, background_draw, p.exit_loss_months, p.exit_probability,
+           p.below_scale_exit_rate / 12.0)
+
+
+@jit
+def _close(f, losing_draw, background_draw, exit_loss_months, exit_probability,  # noqa: ANN001, ANN202
+           background_rate):
+    closed = np.zeros(f.n, dtype=np.bool_)
+    for i in range(f.n):
+        losing = f.loss_months[i] >= exit_loss_months and losing_draw[i] < exit_probability
+        background = not f.above_scale[i] and background_draw[i] < background_rate
+        if f.alive[i] and (losing or background):
+            closed[i] = True
+            f.alive[i] = f.above_scale[i] = f.chain_leader[i] = False
+            f.capacity[i] = f.pending_expansion[i] = f.ramping[i] = f.share[i] = 0.0
+            f.supplier_of[i] = -1
+    for i in range(f.n):           # suppliers of a closed firm lose their buyer
+        if f.supplier_of[i] >= 0 and closed[f.supplier_of[i]]:
+            f.supplier_of[i] = -1
 
 
 def enter_small_firms(model: YichunModel) -> None:

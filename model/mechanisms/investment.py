@@ -57,11 +57,10 @@ def _mature_capacity(f, ramp_up_months, loss_shrink_rate):  # noqa: ANN001, ANN2
         f.capacity[i] *= 1.0 - shrink
 
 
-def finance_available(model: YichunModel, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
-    """Cash plus what the firm may still borrow against its capital (of firms `rows`)."""
-    f = model.f
-    return np.maximum(f.cash[rows] + model.params.credit_to_capital * f.capital[rows]
-                      - f.debt[rows], 0.0)
+@jit
+def finance_available(f, i, credit_to_capital):  # noqa: ANN001, ANN201
+    """Firm i's cash plus what it may still borrow against its capital."""
+    return max(f.cash[i] + credit_to_capital * f.capital[i] - f.debt[i], 0.0)
 
 
 def expand_capacity(model: YichunModel) -> None:
@@ -81,7 +80,7 @@ def _expand_capacity(f, threshold, margin_threshold, speed, capital_output_ratio
         go = 1.0 if (f.margin_expected[i] > margin_threshold and f.alive[i]) else 0.0
         added = speed * f.capacity[i] * pressure * profitability * go
         cost = added * 12.0 * capital_output_ratio * price
-        finance = max(f.cash[i] + credit_to_capital * f.capital[i] - f.debt[i], 0.0)
+        finance = finance_available(f, i, credit_to_capital)
         scale = min(1.0, finance / cost if cost > 0 else 1.0)
         f.pending_expansion[i] += added * scale
         f.capital[i] += cost * scale
@@ -117,17 +116,15 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
     candidates = _applicants(f.alive, rng.random(f.n), review, f.capital)
     if candidates.size == 0:
         return
-    cost = cost_share * f.capital[candidates] * model.conditions.other_price[t]
-    variable_cost = 12.0 * (f.total_cost[candidates] - f.rd_spend[candidates])
     capacity_gain = p.values[CAPACITY_GAIN[program]] if CAPACITY_GAIN[program] else 0.0
+    cost, variable_cost, use, margin, finance = _project_terms(
+        f, candidates, cost_share, model.conditions.other_price[t], p.max_utilisation,
+        p.credit_to_capital)
     # savings on costs, plus the margin on extra output where the firm is capacity-bound
-    bound = np.minimum(np.maximum(
-        f.utilisation_expected[candidates] / p.max_utilisation, 0.0), 1.0) ** 4
-    extra_margin = capacity_gain * bound * 12.0 * np.maximum(
-        f.revenue[candidates] - f.total_cost[candidates], 0.0)
+    extra_margin = capacity_gain * use ** 4 * 12.0 * margin
     benefit = (prod_gain * variable_cost + extra_margin) * p.project_horizon_years
     noise = np.exp(rng.normal(0.0, p.decision_noise, candidates.size))
-    affordable = cost <= finance_available(model, candidates)
+    affordable = cost <= finance
 
     funds = model.government.active_funds(program, t)
     expected = np.zeros(candidates.size)
@@ -163,3 +160,19 @@ def _applicants(alive, draw, review_probability, capital):  # noqa: ANN001, ANN2
             rows[count] = i
             count += 1
     return rows[:count]
+
+
+@jit
+def _project_terms(f, rows, cost_share, price, max_utilisation, credit_to_capital):  # noqa: ANN001, ANN202
+    """For each applicant: the project's cost, its variable costs a year, its expected use of
+    capacity (0..1), its operating margin and the finance it has."""
+    cost, variable_cost, use = np.empty(rows.size), np.empty(rows.size), np.empty(rows.size)
+    margin, finance = np.empty(rows.size), np.empty(rows.size)
+    for j in range(rows.size):
+        i = rows[j]
+        cost[j] = cost_share * f.capital[i] * price
+        variable_cost[j] = 12.0 * (f.total_cost[i] - f.rd_spend[i])
+        use[j] = min(max(f.utilisation_expected[i] / max_utilisation, 0.0), 1.0)
+        margin[j] = max(f.revenue[i] - f.total_cost[i], 0.0)
+        finance[j] = finance_available(f, i, credit_to_capital)
+    return cost, variable_cost, use, margin, finance

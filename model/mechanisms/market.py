@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.jit import jit, sum_by
+from model.jit import jit
 from model.population import competitiveness_of
 from model.structure import IS_LITHIUM
 
@@ -97,30 +97,53 @@ def allocate_demand(model: YichunModel) -> None:
 @jit
 def _share_out(segment, alive, capacity, capacity_factor, gain_factor, appeal, persistence,  # noqa: ANN001, ANN202, PLR0913
                max_utilisation, market_total, wanted, spillover_share, share, demand):
-    """Market shares (in place), then each firm's demand (into ``demand``), segment by segment."""
+    """Market shares (in place), then each firm's demand (into ``demand``), segment by segment.
+    Segment totals are summed in row order with each segment's running sum in a register
+    while its rows follow one another (as ``sum_by``), inside the pass that makes the values."""
     n, n_seg = segment.size, market_total.size
     ceiling = np.empty(n)
     pull = np.empty(n)
+    pull_total, wanted_total = np.zeros(n_seg), np.zeros(n_seg)
+    current, running_pull, running_wanted = 0, 0.0, 0.0
     for i in range(n):
+        if segment[i] != current:
+            pull_total[current], wanted_total[current] = running_pull, running_wanted
+            current = segment[i]
+            running_pull, running_wanted = pull_total[current], wanted_total[current]
         usable = capacity[i] * capacity_factor[segment[i]] * (1.0 if alive[i] else 0.0)
         pull[i] = usable * gain_factor[i] * appeal[i]
         ceiling[i] = usable * max_utilisation
-    pull_total = sum_by(segment, pull, n_seg)
+        running_pull += pull[i]
+        running_wanted += wanted[i]
+    pull_total[current], wanted_total[current] = running_pull, running_wanted
+    share_total = np.zeros(n_seg)
+    current, running = 0, 0.0
     for i in range(n):
+        if segment[i] != current:
+            share_total[current], current = running, segment[i]
+            running = share_total[current]
         total = pull_total[segment[i]]
         target = pull[i] / (total if total > 0 else 1.0)
         share[i] = (persistence * share[i] + (1.0 - persistence) * target) * (
             1.0 if alive[i] else 0.0)
-    share_total = sum_by(segment, share, n_seg)
+        running += share[i]
+    share_total[current] = running
     # local suppliers' sales to their buyer are part of their segment's demand, not extra to
     # it; a buyer sources locally only what its suppliers can make beside their other orders
-    open_market = market_total - sum_by(segment, wanted, n_seg)
+    open_market = market_total - wanted_total
     local = np.empty(n)
+    local_total = np.zeros(n_seg)
+    current, running = 0, 0.0
     for i in range(n):
+        if segment[i] != current:
+            local_total[current], current = running, segment[i]
+            running = local_total[current]
         total = share_total[segment[i]]
         share[i] = share[i] / (total if total > 0 else 1.0)
         local[i] = min(wanted[i], max(ceiling[i] - share[i] * open_market[segment[i]], 0.0))
-    open_market = np.maximum(market_total - sum_by(segment, local, n_seg), 0.0)
+        running += local[i]
+    local_total[current] = running
+    open_market = np.maximum(market_total - local_total, 0.0)
     for i in range(n):
         demand[i] = share[i] * open_market[segment[i]] + local[i]
     _spill_over(segment, demand, ceiling, spillover_share, n_seg)
@@ -138,19 +161,24 @@ def spill_over(model: YichunModel, demand: np.ndarray, ceiling: np.ndarray) -> n
 
 @jit
 def _spill_over(segment, demand, ceiling, spillover_share, n_seg):  # noqa: ANN001, ANN202
-    """``spill_over`` in place."""
-    excess = np.empty(segment.size)
-    spare = np.empty(segment.size)
+    """``spill_over`` in place (segment sums as in ``_share_out``)."""
+    excess_total, spare_total = np.zeros(n_seg), np.zeros(n_seg)
+    current, running_excess, running_spare = 0, 0.0, 0.0
     for i in range(segment.size):
-        excess[i] = spillover_share * max(demand[i] - ceiling[i], 0.0)
-        spare[i] = max(ceiling[i] - demand[i], 0.0)
-    excess_total = sum_by(segment, excess, n_seg)
-    spare_total = sum_by(segment, spare, n_seg)
+        if segment[i] != current:
+            excess_total[current], spare_total[current] = running_excess, running_spare
+            current = segment[i]
+            running_excess, running_spare = excess_total[current], spare_total[current]
+        running_excess += spillover_share * max(demand[i] - ceiling[i], 0.0)
+        running_spare += max(ceiling[i] - demand[i], 0.0)
+    excess_total[current], spare_total[current] = running_excess, running_spare
     moved = np.minimum(excess_total, spare_total)
     give = np.where(excess_total > 0, moved / excess_total, 0.0)
     take = np.where(spare_total > 0, moved / spare_total, 0.0)
     for i in range(segment.size):
-        demand[i] = demand[i] - give[segment[i]] * excess[i] + take[segment[i]] * spare[i]
+        excess = spillover_share * max(demand[i] - ceiling[i], 0.0)
+        spare = max(ceiling[i] - demand[i], 0.0)
+        demand[i] = demand[i] - give[segment[i]] * excess + take[segment[i]] * spare
 
 
 def local_supplier_pull(model: YichunModel) -> np.ndarray:
