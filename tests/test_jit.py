@@ -1,0 +1,59 @@
+"""The compiled loops (model/jit.py) against what they replaced: segment sums equal
+np.bincount to the bit, and statistics summed through scope groups equal the sums over
+firms of every scope."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from model.economy import YichunModel
+from model.jit import sum_by
+from model.statistics import FIRM_FLOWS, FIRM_STOCKS
+from model.structure import CHAINS, COUNTIES, SCOPES, SEGMENT_INDEX, SUB_CHAINS
+
+
+@settings(max_examples=300, deadline=None)
+@given(groups=arrays(np.int64, st.integers(0, 300), elements=st.integers(0, 14)),
+       data=st.data(), runs=st.booleans())
+def test_sum_by_equals_bincount_to_the_bit(groups, data, runs):
+    if runs:                                    # firms are stored by segment: long runs
+        groups = np.sort(groups)
+    values = data.draw(arrays(float, groups.size, elements=st.floats(-1e6, 1e6)))
+    assert np.array_equal(sum_by(groups, values, 15), np.bincount(groups, values, minlength=15))
+
+
+def explicit_scopes(f) -> np.ndarray:
+    """(firms x scopes) 0/1: the city, chain memberships, sub-chain segments, the zone."""
+    m = np.zeros((f.n, len(SCOPES)))
+    m[:, 0] = 1.0
+    m[:, 1 : 1 + len(CHAINS)] = f.member
+    for j, seg in enumerate(SUB_CHAINS.values()):
+        m[:, 1 + len(CHAINS) + j] = f.segment == SEGMENT_INDEX[seg]
+    m[:, -1] = f.county == COUNTIES.index("etdz")
+    return m
+
+
+def test_scope_groups_follow_entry_and_county_changes(small_model):
+    model = small_model
+    for _ in range(14):                         # entrants and opened plants join groups
+        model.step()
+    moved = np.flatnonzero(model.f.county != COUNTIES.index("etdz"))[:5]
+    model.f.county[moved] = COUNTIES.index("etdz")
+    model.refresh_scopes(moved)
+    assert np.array_equal(model.scope_weights, explicit_scopes(model.f))
+
+
+def test_every_scope_sum_is_the_sum_over_its_firms(small_baseline):
+    model = YichunModel(small_baseline, seed=5)
+    for _ in range(17):
+        model.step()
+    f, weights = model.f, explicit_scopes(model.f)
+    sums = model.recorder.firm_sums()
+    above = f.above_scale & f.alive
+    expected = {"revenue": f.revenue * above, "firms_alive": f.alive * 1.0,
+                "profit_all_firms": f.profit * f.alive, "chain_leaders": f.chain_leader * 1.0,
+                "capacity_above_scale": 12.0 * f.capacity * above}
+    for name, column in expected.items():
+        assert np.allclose(sums[name], column @ weights, rtol=1e-12, atol=1e-9), name
+    assert set(sums) == set(FIRM_FLOWS + FIRM_STOCKS)
