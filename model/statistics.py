@@ -1,8 +1,10 @@
 """Statistics per month and year, for the city total, each chain and the development zone.
 
 Scopes: ``total`` (all firms), each chain by membership (a firm may count in several chains,
-so chain figures overlap and do not add to the total), and ``etdz``. Sums over firms are
-one matrix product per month: (firms x scopes)ᵀ @ (firms x statistics).
+so chain figures overlap and do not add to the total), and ``etdz``. Firms with the same
+scopes form a group (``ScopeGroups``, a few dozen): each month one compiled pass adds every
+firm's statistics into its group's row, and a small product with the groups' 0/1 scope rows
+gives every scope's sums.
 
 City statistics count above-scale firms only; ``revenue_all_firms`` adds the below-scale
 pool (chain figures in the press count chain firms of all sizes); ``revenue_chain_published``
@@ -164,9 +166,10 @@ class Recorder:
         # official deflator of each industry this year: real value added compares this year's
         # deflated output with last year's at last year's value-added ratios
         self.revenue_last_year = np.zeros((12, model.firms.size))
-        base = self.revenue_last_year[:, : f.n]          # filled in place: at 10^6 firms each
-        np.multiply(season[:, None], f.revenue_last_year * f.alive, out=base)  # (12 x firms)
-        base /= 12.0                                                           # is 90 MB
+        # filled in place (at 10^6 firms a 12 x firms temporary is 90 MB)
+        base = self.revenue_last_year[:, : f.n]
+        np.multiply(season[:, None], f.revenue_last_year * f.alive, out=base)
+        base /= 12.0
         self.revenue_this_year = np.zeros((12, model.firms.size))
         self.deflator_this_year = np.ones((12, model.n_segments))
         self.record_base_year()

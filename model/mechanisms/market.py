@@ -172,9 +172,13 @@ def _spill_over(segment, demand, ceiling, spillover_share, n_seg):  # noqa: ANN0
         running_excess += spillover_share * max(demand[i] - ceiling[i], 0.0)
         running_spare += max(ceiling[i] - demand[i], 0.0)
     excess_total[current], spare_total[current] = running_excess, running_spare
-    moved = np.minimum(excess_total, spare_total)
-    give = np.where(excess_total > 0, moved / excess_total, 0.0)
-    take = np.where(spare_total > 0, moved / spare_total, 0.0)
+    give, take = np.zeros(n_seg), np.zeros(n_seg)    # the share of excess moved, of spare filled
+    for s in range(n_seg):
+        moved = min(excess_total[s], spare_total[s])
+        if excess_total[s] > 0:
+            give[s] = moved / excess_total[s]
+        if spare_total[s] > 0:
+            take[s] = moved / spare_total[s]
     for i in range(segment.size):
         excess = spillover_share * max(demand[i] - ceiling[i], 0.0)
         spare = max(ceiling[i] - demand[i], 0.0)
