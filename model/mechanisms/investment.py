@@ -120,18 +120,14 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
     cost, variable_cost, use, margin, finance = _project_terms(
         f, candidates, cost_share, model.conditions.other_price[t], p.max_utilisation,
         p.credit_to_capital)
-    # savings on costs, plus the margin on extra output where the firm is capacity-bound
-    extra_margin = capacity_gain * use ** 4 * 12.0 * margin
-    benefit = (prod_gain * variable_cost + extra_margin) * p.project_horizon_years
     noise = np.exp(rng.normal(0.0, p.decision_noise, candidates.size))
-    affordable = cost <= finance
-
     funds = model.government.active_funds(program, t)
     expected = np.zeros(candidates.size)
     for _, inst in funds:
         offer = np.minimum(inst.subsidy_rate * cost, inst.per_project_cap)
         expected = np.maximum(expected, offer * eligible(model, inst.eligibility, candidates))
-    wants = affordable & (benefit * noise >= p.upgrade_hurdle * (cost - expected))
+    benefit, wants = _weigh(variable_cost, use ** 4, margin, noise, cost, finance, expected,
+                            prod_gain, capacity_gain, p.project_horizon_years, p.upgrade_hurdle)
     subsidy = np.zeros(candidates.size)
     for name, inst in funds:  # ETDZ and SME funds are listed after the city fund: rank each
         asking = wants & (subsidy == 0) & eligible(model, inst.eligibility, candidates)
@@ -139,15 +135,41 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
         request = np.minimum(inst.subsidy_rate * cost[idx], inst.per_project_cap)
         paid = model.government.allocate(name, t, candidates[idx], request, benefit[idx] / cost[idx])
         subsidy[idx] = paid
-    go = wants & ((subsidy > 0) | (benefit * noise >= p.upgrade_hurdle * cost))
-    firms = candidates[go]
-    f.productivity[firms] *= 1.0 + prod_gain
-    f.capacity[firms] *= 1.0 + capacity_gain
-    f.digital[firms] += digital_gain * (1.0 - f.digital[firms])
-    f.capital[firms] += cost[go]
-    f.cash[firms] -= cost[go]
     done = f.upgrades_month if program == "upgrade" else f.digital_projects_month
-    done[firms] += 1.0
+    _carry_out(f, candidates, wants, subsidy, benefit * noise, p.upgrade_hurdle * cost,
+               1.0 + prod_gain, 1.0 + capacity_gain, digital_gain, cost, done)
+
+
+@jit
+def _weigh(variable_cost, bound, margin, noise, cost, finance, expected, productivity_gain,  # noqa: ANN001, ANN202, PLR0913
+           capacity_gain, horizon, hurdle):
+    """Each applicant's benefit (savings on costs, plus the margin on extra output where it is
+    capacity-bound, over the horizon) and whether it wants the project at its cost net of the
+    subsidy it expects, if it can pay."""
+    benefit = np.empty(cost.size)
+    wants = np.empty(cost.size, dtype=np.bool_)
+    for j in range(cost.size):
+        extra_margin = capacity_gain * bound[j] * 12.0 * margin[j]
+        benefit[j] = (productivity_gain * variable_cost[j] + extra_margin) * horizon
+        wants[j] = cost[j] <= finance[j] and (
+            benefit[j] * noise[j] >= hurdle * (cost[j] - expected[j]))
+    return benefit, wants
+
+
+@jit
+def _carry_out(f, candidates, wants, subsidy, value, hurdle_cost, productivity_factor,  # noqa: ANN001, ANN202, PLR0913
+               capacity_factor, digital_gain, cost, done):
+    """Firms that want a project carry it out if a fund pays or it pays at full cost."""
+    for j in range(candidates.size):
+        if not (wants[j] and (subsidy[j] > 0 or value[j] >= hurdle_cost[j])):
+            continue
+        i = candidates[j]
+        f.productivity[i] *= productivity_factor
+        f.capacity[i] *= capacity_factor
+        f.digital[i] += digital_gain * (1.0 - f.digital[i])
+        f.capital[i] += cost[j]
+        f.cash[i] -= cost[j]
+        done[i] += 1.0
 
 
 @jit

@@ -36,36 +36,49 @@ def input_price(model: YichunModel) -> np.ndarray:
     index terms): concentrate is not sold below the mines' cash cost, so when carbonate falls
     the refiners are squeezed first (the cash-cost curve of 2024).
     """
-    p, c, t = model.params, model.conditions, model.t
-    refiner_price = max(c.lithium_index[t], p.concentrate_floor)
-    return _input_prices(model.f, c.lithium_index[t], refiner_price, c.other_price[t], UPSTREAM)
-
-
-@jit
-def _input_prices(f, lithium_index, refiner_price, other_price, upstream):  # noqa: ANN001, ANN202
-    out = np.empty(f.n)
-    for i in range(f.n):
-        refiner = f.segment[i] == upstream and not f.integrated[i]
-        linked = refiner_price if refiner else lithium_index
-        out[i] = (1.0 - f.lithium_exposure[i]) * other_price + f.lithium_exposure[i] * linked
-    return out
+    return _over_firms(model.f, _lithium_prices(model))
 
 
 def unit_cash_cost(model: YichunModel, inputs: np.ndarray | None = None) -> np.ndarray:
     """Nominal cash cost per unit of real output (intermediates + labour) over productivity."""
     inputs = input_price(model) if inputs is None else inputs
-    return _cash_costs(model.f, inputs, model.params.material_cost_share, model.labour_cost_share,
-                       model.conditions.other_price[model.t])
+    return _over_firms(model.f, _lithium_prices(model), inputs, model.params.material_cost_share,
+                       model.labour_cost_share)
+
+
+def _lithium_prices(model: YichunModel) -> tuple[float, float, float, int]:
+    """(carbonate index, what a concentrate-buying refiner pays, other prices, upstream segment)."""
+    p, c, t = model.params, model.conditions, model.t
+    return (c.lithium_index[t], max(c.lithium_index[t], p.concentrate_floor), c.other_price[t],
+            UPSTREAM)
 
 
 @jit
-def _cash_costs(f, inputs, material_cost_share, labour_cost_share, other_price):  # noqa: ANN001, ANN202
+def _over_firms(f, lithium_prices, inputs=None, material_cost_share=None,  # noqa: ANN001, ANN202
+                labour_cost_share=None):
+    """Every firm's input price, or (given `inputs`) its unit cash cost, as ``_produce`` has them."""
     out = np.empty(f.n)
     for i in range(f.n):
-        materials = material_cost_share[f.segment[i]] * inputs[i]
-        labour = labour_cost_share[f.segment[i]] * other_price
-        out[i] = (materials + labour) / f.productivity[i]
+        if inputs is None:
+            out[i] = _input_price(f, i, *lithium_prices)
+        else:
+            out[i] = _cash_cost(f, i, inputs[i], material_cost_share, labour_cost_share,
+                                lithium_prices[2])
     return out
+
+
+@jit
+def _input_price(f, i, lithium_index, refiner_price, other_price, upstream):  # noqa: ANN001, ANN202
+    refiner = f.segment[i] == upstream and not f.integrated[i]
+    linked = refiner_price if refiner else lithium_index
+    return (1.0 - f.lithium_exposure[i]) * other_price + f.lithium_exposure[i] * linked
+
+
+@jit
+def _cash_cost(f, i, inputs, material_cost_share, labour_cost_share, other_price):  # noqa: ANN001, ANN202
+    materials = material_cost_share[f.segment[i]] * inputs
+    labour = labour_cost_share[f.segment[i]] * other_price
+    return (materials + labour) / f.productivity[i]
 
 
 def open_month(model: YichunModel) -> None:
@@ -92,29 +105,30 @@ def produce(model: YichunModel) -> None:
     f, p, c, t = model.f, model.params, model.conditions, model.t
     segment_price = competitive_price(model)
     model.official_price = segment_price * c.official_adjust[t]
-    inputs = input_price(model)
     # the bureau's measure: output deflated to last year's prices by the official deflator,
     # times last year's value-added ratio of the industry
     deflate = model.deflator_last_year / model.official_price
-    _produce(f.segment, f.alive, segment_price, inputs, unit_cash_cost(model, inputs),
-             c.capacity_factor[t], p.max_utilisation, p.shutdown_band, p.material_cost_share,
-             model.labour_cost_share, c.other_price[t], p.fixed_cost_rate, p.depreciation_rate,
-             p.interest_rate, deflate * model.segment_va_ratio, f)
+    _produce(f, segment_price, _lithium_prices(model), c.capacity_factor[t], p.max_utilisation,
+             p.shutdown_band, p.material_cost_share, model.labour_cost_share, p.fixed_cost_rate,
+             p.depreciation_rate, p.interest_rate, deflate * model.segment_va_ratio)
 
 
 @jit
-def _produce(segment, alive, segment_price, inputs, cash_cost, capacity_factor,  # noqa: ANN001, ANN202, PLR0913
-             max_utilisation, shutdown_band, material_cost_share, labour_cost_share, other_price,
-             fixed_cost_rate, depreciation_rate, interest_rate, prevprice_per_revenue, f):
+def _produce(f, segment_price, lithium_prices, capacity_factor, max_utilisation, shutdown_band,  # noqa: ANN001, ANN202, PLR0913
+             material_cost_share, labour_cost_share, fixed_cost_rate, depreciation_rate,
+             interest_rate, prevprice_per_revenue):
     """Volume within demand, capacity and the cash-cost cut; revenue, costs, value added."""
-    for i in range(segment.size):
-        s = segment[i]
+    other_price = lithium_prices[2]
+    for i in range(f.n):
+        s = f.segment[i]
         price = segment_price[s]
+        inputs = _input_price(f, i, *lithium_prices)
+        cash_cost = _cash_cost(f, i, inputs, material_cost_share, labour_cost_share, other_price)
         ceiling = f.capacity[i] * capacity_factor[s] * max_utilisation
-        f.volume[i] = (min(f.demand[i], ceiling) * run_rate(price, cash_cost[i], shutdown_band)
-                       * (1.0 if alive[i] else 0.0))
+        f.volume[i] = (min(f.demand[i], ceiling) * run_rate(price, cash_cost, shutdown_band)
+                       * (1.0 if f.alive[i] else 0.0))
         f.revenue[i] = price * f.volume[i]
-        f.material_cost[i] = f.volume[i] * material_cost_share[s] * inputs[i] / f.productivity[i]
+        f.material_cost[i] = f.volume[i] * material_cost_share[s] * inputs / f.productivity[i]
         labour = f.volume[i] * labour_cost_share[s] * other_price / f.productivity[i]
         overheads = fixed_cost_rate * f.capacity[i] * other_price    # capacity is monthly
         depreciation = depreciation_rate / 12.0 * f.capital[i]
