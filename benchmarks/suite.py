@@ -126,11 +126,13 @@ def main(sizes: tuple[str, ...] = tuple(SCALES), ensemble: int = 200) -> None:
     print(f"   {r['seconds']:.1f} s, {r['per_second']:.2f} replications/s: 1,000 would take "
           f"{1000 / r['per_second']:.0f} s")
     for pid, rows in r["memory"].items():
+        warm = len(rows) // 10      # the allocator and caches fill during the first replications
         print(f"   worker {pid}: {len(rows)} replications, resident {rows[0][0]:.0f} MB after the "
-              f"first, {rows[-1][0]:.0f} MB after the last, peak {rows[-1][1]:.0f} MB")
+              f"first, {rows[warm][0]:.0f} MB after replication {warm + 1}, {rows[-1][0]:.0f} MB "
+              f"after the last; peak {rows[-1][1]:.0f} MB")
     print("5. full calibration (the committed posterior's manifest)")
     if CALIBRATION_MANIFEST.exists():
         m = json.loads(CALIBRATION_MANIFEST.read_text())
-        total = m["table_wall_seconds_all_sessions"] + m["wall_seconds_this_session"]
-        print(f"   {m['total_simulations']} simulations: {total / 60:.1f} min "
+        print(f"   reference table of {m['total_simulations']} simulations: "
+              f"{m['table_wall_seconds_all_sessions'] / 60:.1f} min over all sessions "
               f"(`yichun-abm calibrate calibration/default.yaml` to measure again)")

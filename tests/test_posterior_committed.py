@@ -23,8 +23,9 @@ def calib_and_table():
 def test_manifest_records_a_calibration_within_fifteen_minutes():
     manifest = json.loads((FOLDER / "manifest.json").read_text())
     assert manifest["total_simulations"] == load_config(CONFIG).config.abc.simulations
-    assert manifest["table_wall_seconds_all_sessions"] + manifest["wall_seconds_this_session"] \
-        <= 15 * 60
+    # the table's time over every session that built it (this one included)
+    assert manifest["wall_seconds_this_session"] <= manifest["table_wall_seconds_all_sessions"]
+    assert manifest["table_wall_seconds_all_sessions"] <= 15 * 60
 
 
 def test_posterior_summary_follows_from_the_table(calib_and_table):
