@@ -7,9 +7,12 @@ firms keep their slot with ``alive`` false, so indices stay stable.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections import namedtuple
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -122,6 +125,23 @@ class FirmViews(namedtuple("FirmViews", (*_VIEW_FIELDS, "n"))):
         n = firms.n
         return cls._make([*(array[:n] for array in _ARRAYS(firms)), n])
 
+    def subset(self, names: tuple[str, ...]) -> tuple:
+        """Only the named arrays (and ``n``), as a named tuple read the same way: a compiled loop
+        checks the type of every array it is given, about 0.15 µs each, so a loop that reads a
+        few passes only those (12 µs for all 68, every call)."""
+        return _subset_class(names)._make([*_getter(names)(self), self.n])
+
     def __deepcopy__(self, memo: dict) -> None:
         """Views must alias the copied arrays, so a copy rebuilds them (see YichunModel.f)."""
         return None
+
+
+@functools.cache
+def _subset_class(names: tuple[str, ...]) -> type:
+    return namedtuple("FirmSubset", (*names, "n"))
+
+
+@functools.cache
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple]:
+    getter = operator.attrgetter(*names)
+    return (lambda f: (getter(f),)) if len(names) == 1 else getter

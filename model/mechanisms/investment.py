@@ -26,7 +26,11 @@ SME_REVENUE_LINE = 4.0  # 亿元: China's industrial SME line (营业收入 < 40
 
 def update_expectations(model: YichunModel) -> None:
     """Adaptive expectations of utilisation and margin (weight ``expectation_weight``)."""
-    _update_expectations(model.f, model.params.expectation_weight)
+    _update_expectations(model.f.subset(_EXPECTATIONS), model.params.expectation_weight)
+
+
+_EXPECTATIONS = ("volume", "capacity", "revenue", "total_cost", "utilisation_expected",
+                 "margin_expected")
 
 
 @jit
@@ -42,7 +46,10 @@ def mature_capacity(model: YichunModel) -> None:
     """Own expansions complete at the firm's rate; new plants ramp up to full capacity; a firm
     losing money for six months or more lets capacity go (``loss_shrink_rate`` a month)."""
     p = model.params
-    _mature_capacity(model.f, float(p.ramp_up_months), p.loss_shrink_rate)
+    _mature_capacity(model.f.subset(_MATURING), float(p.ramp_up_months), p.loss_shrink_rate)
+
+
+_MATURING = ("pending_expansion", "expansion_rate", "ramping", "capacity", "loss_months")
 
 
 @jit
@@ -66,9 +73,13 @@ def finance_available(f, i, credit_to_capital):  # noqa: ANN001, ANN201
 def expand_capacity(model: YichunModel) -> None:
     """Expand where expected utilisation and margin are high, as far as finance allows."""
     p, t = model.params, model.t
-    _expand_capacity(model.f, p.expansion_utilisation_threshold, p.expansion_margin_threshold,
-                     p.expansion_speed, p.capital_output_ratio,
+    _expand_capacity(model.f.subset(_EXPANDING), p.expansion_utilisation_threshold,
+                     p.expansion_margin_threshold, p.expansion_speed, p.capital_output_ratio,
                      model.conditions.other_price[t], p.credit_to_capital)
+
+
+_EXPANDING = ("utilisation_expected", "margin_expected", "alive", "capacity", "cash", "capital",
+              "debt", "pending_expansion")
 
 
 @jit
@@ -118,7 +129,7 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
         return
     capacity_gain = p.values[CAPACITY_GAIN[program]] if CAPACITY_GAIN[program] else 0.0
     cost, variable_cost, use, margin, finance = _project_terms(
-        f, candidates, cost_share, model.conditions.other_price[t], p.max_utilisation,
+        f.subset(_APPLICANT), candidates, cost_share, model.conditions.other_price[t], p.max_utilisation,
         p.credit_to_capital)
     noise = np.exp(rng.normal(0.0, p.decision_noise, candidates.size))
     funds = model.government.active_funds(program, t)
@@ -136,8 +147,13 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
         paid = model.government.allocate(name, t, candidates[idx], request, benefit[idx] / cost[idx])
         subsidy[idx] = paid
     done = f.upgrades_month if program == "upgrade" else f.digital_projects_month
-    _carry_out(f, candidates, wants, subsidy, benefit * noise, p.upgrade_hurdle * cost,
+    _carry_out(f.subset(_PROJECT_DONE), candidates, wants, subsidy, benefit * noise, p.upgrade_hurdle * cost,
                1.0 + prod_gain, 1.0 + capacity_gain, digital_gain, cost, done)
+
+
+_APPLICANT = ("capital", "total_cost", "rd_spend", "utilisation_expected", "revenue", "cash",
+              "debt")
+_PROJECT_DONE = ("productivity", "capacity", "digital", "capital", "cash")
 
 
 @jit

@@ -108,9 +108,16 @@ def produce(model: YichunModel) -> None:
     # the bureau's measure: output deflated to last year's prices by the official deflator,
     # times last year's value-added ratio of the industry
     deflate = model.deflator_last_year / model.official_price
-    _produce(f, segment_price, _lithium_prices(model), c.capacity_factor[t], p.max_utilisation,
-             p.shutdown_band, p.material_cost_share, model.labour_cost_share, p.fixed_cost_rate,
-             p.depreciation_rate, p.interest_rate, deflate * model.segment_va_ratio)
+    _produce(f.subset(_PRODUCING), segment_price, _lithium_prices(model), c.capacity_factor[t],
+             p.max_utilisation, p.shutdown_band, p.material_cost_share, model.labour_cost_share,
+             p.fixed_cost_rate, p.depreciation_rate, p.interest_rate,
+             deflate * model.segment_va_ratio)
+
+
+_PRODUCING = ("segment", "capacity", "demand", "alive", "volume", "revenue", "material_cost",
+              "productivity", "capital", "debt", "rd_intensity", "rd_spend", "total_cost",
+              "value_added", "value_added_prevprice", "value_added_ytd", "integrated",
+              "lithium_exposure")
 
 
 @jit
@@ -145,8 +152,13 @@ def close_accounts(model: YichunModel) -> None:
     """Profit (利润总额, subsidies included), tax net of the R&D super-deduction, cash, debt."""
     p = model.params
     deduction = model.policy.instruments.rd_super_deduction.extra_deduction_rate
-    _close_accounts(model.f, model.t, deduction, p.tax_rate, p.depreciation_rate,
+    _close_accounts(model.f.subset(_ACCOUNTS), model.t, deduction, p.tax_rate, p.depreciation_rate,
                     p.ramp_up_months)
+
+
+_ACCOUNTS = ("profit", "revenue", "total_cost", "subsidy_income", "alive", "rd_spend",
+             "capital", "cash", "debt", "revenue_last_year", "born_month", "loss_months",
+             "revenue_ytd", "profit_ytd")
 
 
 @jit
