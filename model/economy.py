@@ -12,7 +12,7 @@ from model.agents import Enterprise
 from model.anchors import load_anchors
 from model.exogenous import build_conditions
 from model.government import Government
-from model.jit import jit
+from model.jit import jit, next_group
 from model.mechanisms.projects import ProjectBook, seed_anchor_projects, seed_pipeline
 from model.population import (
     below_scale_sizes,
@@ -63,9 +63,10 @@ def _capacity_weighted(segment, alive, capacity, productivity, quality, n_seg): 
     current, a, b, c = 0, 0.0, 0.0, 0.0
     for i in range(segment.size):
         if segment[i] != current:
-            total[current], productivity_sum[current], quality_sum[current] = a, b, c
+            a = next_group(total, current, a, segment[i])
+            b = next_group(productivity_sum, current, b, segment[i])
+            c = next_group(quality_sum, current, c, segment[i])
             current = segment[i]
-            a, b, c = total[current], productivity_sum[current], quality_sum[current]
         weight = capacity[i] * (1.0 if alive[i] else 0.0)
         a += weight
         b += weight * productivity[i]

@@ -28,15 +28,18 @@ def sum_by(group, values, n_groups):  # noqa: ANN001, ANN201
     follow one another (firms are stored by segment, so most of the time), which makes the
     loop about three times faster than adding into memory row by row."""
     totals = np.zeros(n_groups)
-    if group.size == 0:
-        return totals
-    current = group[0]
-    running = 0.0
+    current, running = 0, 0.0
     for i in range(group.size):
         if group[i] != current:
-            totals[current] = running
-            current = group[i]
-            running = totals[current]
+            running, current = next_group(totals, current, running, group[i]), group[i]
         running += values[i]
     totals[current] = running
     return totals
+
+
+@jit
+def next_group(totals, current, running, group):  # noqa: ANN001, ANN201
+    """In a loop summing by group with the running sum in a register (``sum_by``): store the
+    running sum of the group `current` and return the stored sum of `group`, the next one."""
+    totals[current] = running
+    return totals[group]

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.jit import jit
+from model.jit import jit, next_group
 from model.population import competitiveness_of
 from model.structure import IS_LITHIUM
 
@@ -107,9 +107,9 @@ def _share_out(segment, alive, capacity, capacity_factor, gain_factor, appeal, p
     current, running_pull, running_wanted = 0, 0.0, 0.0
     for i in range(n):
         if segment[i] != current:
-            pull_total[current], wanted_total[current] = running_pull, running_wanted
+            running_pull = next_group(pull_total, current, running_pull, segment[i])
+            running_wanted = next_group(wanted_total, current, running_wanted, segment[i])
             current = segment[i]
-            running_pull, running_wanted = pull_total[current], wanted_total[current]
         usable = capacity[i] * capacity_factor[segment[i]] * (1.0 if alive[i] else 0.0)
         pull[i] = usable * gain_factor[i] * appeal[i]
         ceiling[i] = usable * max_utilisation
@@ -120,8 +120,7 @@ def _share_out(segment, alive, capacity, capacity_factor, gain_factor, appeal, p
     current, running = 0, 0.0
     for i in range(n):
         if segment[i] != current:
-            share_total[current], current = running, segment[i]
-            running = share_total[current]
+            running, current = next_group(share_total, current, running, segment[i]), segment[i]
         total = pull_total[segment[i]]
         target = pull[i] / (total if total > 0 else 1.0)
         share[i] = (persistence * share[i] + (1.0 - persistence) * target) * (
@@ -136,8 +135,7 @@ def _share_out(segment, alive, capacity, capacity_factor, gain_factor, appeal, p
     current, running = 0, 0.0
     for i in range(n):
         if segment[i] != current:
-            local_total[current], current = running, segment[i]
-            running = local_total[current]
+            running, current = next_group(local_total, current, running, segment[i]), segment[i]
         total = share_total[segment[i]]
         share[i] = share[i] / (total if total > 0 else 1.0)
         local[i] = min(wanted[i], max(ceiling[i] - share[i] * open_market[segment[i]], 0.0))
@@ -166,9 +164,9 @@ def _spill_over(segment, demand, ceiling, spillover_share, n_seg):  # noqa: ANN0
     current, running_excess, running_spare = 0, 0.0, 0.0
     for i in range(segment.size):
         if segment[i] != current:
-            excess_total[current], spare_total[current] = running_excess, running_spare
+            running_excess = next_group(excess_total, current, running_excess, segment[i])
+            running_spare = next_group(spare_total, current, running_spare, segment[i])
             current = segment[i]
-            running_excess, running_spare = excess_total[current], spare_total[current]
         running_excess += spillover_share * max(demand[i] - ceiling[i], 0.0)
         running_spare += max(ceiling[i] - demand[i], 0.0)
     excess_total[current], spare_total[current] = running_excess, running_spare

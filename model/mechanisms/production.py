@@ -36,14 +36,14 @@ def input_price(model: YichunModel) -> np.ndarray:
     index terms): concentrate is not sold below the mines' cash cost, so when carbonate falls
     the refiners are squeezed first (the cash-cost curve of 2024).
     """
-    return _over_firms(model.f, _lithium_prices(model))
+    return _input_prices(model.f, _lithium_prices(model))
 
 
 def unit_cash_cost(model: YichunModel, inputs: np.ndarray | None = None) -> np.ndarray:
     """Nominal cash cost per unit of real output (intermediates + labour) over productivity."""
     inputs = input_price(model) if inputs is None else inputs
-    return _over_firms(model.f, _lithium_prices(model), inputs, model.params.material_cost_share,
-                       model.labour_cost_share)
+    return _cash_costs(model.f, inputs, model.params.material_cost_share, model.labour_cost_share,
+                       model.conditions.other_price[model.t])
 
 
 def _lithium_prices(model: YichunModel) -> tuple[float, float, float, int]:
@@ -54,17 +54,14 @@ def _lithium_prices(model: YichunModel) -> tuple[float, float, float, int]:
 
 
 @jit
-def _over_firms(f, lithium_prices, inputs=None, material_cost_share=None,  # noqa: ANN001, ANN202
-                labour_cost_share=None):
-    """Every firm's input price, or (given `inputs`) its unit cash cost, as ``_produce`` has them."""
-    out = np.empty(f.n)
-    for i in range(f.n):
-        if inputs is None:
-            out[i] = _input_price(f, i, *lithium_prices)
-        else:
-            out[i] = _cash_cost(f, i, inputs[i], material_cost_share, labour_cost_share,
-                                lithium_prices[2])
-    return out
+def _input_prices(f, lithium_prices):  # noqa: ANN001, ANN202
+    return np.array([_input_price(f, i, *lithium_prices) for i in range(f.n)])
+
+
+@jit
+def _cash_costs(f, inputs, material_cost_share, labour_cost_share, other_price):  # noqa: ANN001, ANN202
+    return np.array([_cash_cost(f, i, inputs[i], material_cost_share, labour_cost_share,
+                                other_price) for i in range(f.n)])
 
 
 @jit
