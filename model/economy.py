@@ -16,7 +16,6 @@ from model.jit import jit, next_group
 from model.mechanisms.projects import ProjectBook, seed_anchor_projects, seed_pipeline
 from model.population import (
     below_scale_sizes,
-    competitiveness_of,
     initialise_firms,
     labour_cost_shares,
     link_suppliers,
@@ -154,14 +153,11 @@ class YichunModel(mesa.Model):
         idx = self.firms.add(segment.size)
         self._views = None
         f = self.f
-        initialise_firms(f, idx, segment, revenue, self.params, self.stream("entry"))
+        # a new firm comes with today's technology: its segment's productivity and quality
+        initialise_firms(f, idx, segment, revenue, self.params, self.stream("entry"),
+                         technology=self.technology())
         f.born_month[idx] = self.t
         f.revenue_last_year[idx] = 0.0
-        # a new firm comes with today's technology: its segment's productivity and quality
-        productivity, quality = self.technology()
-        f.productivity[idx] *= productivity[segment]
-        f.quality[idx] *= quality[segment]
-        f.competitiveness_base[idx] = competitiveness_of(f, idx, self.params)
         self.scope_groups.assign(f, idx)
         return idx
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from model import sampling
 from model.anchors import Anchor, anchor_capacity, load_anchors
 from model.errors import ParameterConflict
 from model.facts import revenue_2021_total
@@ -226,14 +227,16 @@ def certify(firms: FirmState, idx: np.ndarray, size: np.ndarray | None = None) -
 
 
 def initialise_firms(f: FirmViews, idx: np.ndarray, segment: np.ndarray, revenue: np.ndarray,
-                     params: Parameters, rng: np.random.Generator) -> None:
+                     params: Parameters, rng: np.random.Generator,
+                     technology: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Fill the attributes of new firms `idx` (rows of `f`) from their segment and annual revenue.
 
     Each firm gets its chain and extra memberships, a county, productivity (concentrate-buying
     refiners at a cost premium; scaled so each segment's revenue-weighted mean of
     1/productivity is 1, the least productive held at cash break-even), R&D intensity rising
     with size (some firms certified high-tech), exposure to the carbonate price, a digital
-    level, capital and cash.
+    level, capital and cash. A firm opening during the run comes with its segment's
+    `technology` of the month (productivity and quality factors by segment).
     """
     n = idx.size
     size = np.maximum(revenue, 0.01)
@@ -247,11 +250,24 @@ def initialise_firms(f: FirmViews, idx: np.ndarray, segment: np.ndarray, revenue
     certified = rng.random(n) < np.minimum(params.high_tech_share * np.sqrt(size), 0.9)
     integrated_draw = rng.random(n)
     mean_digital = np.where(revenue < ABOVE_SCALE_LINE, 0.7, 1.0) * params.digital_level_2021
-    digital = rng.beta(mean_digital * 8, (1 - mean_digital) * 8)
-    _fill_firms(f, idx, segment, revenue, member_draw, county_draw, productivity, rd,
-                integrated_draw, digital, *_segment_tables(params))
-    certify(f, idx[certified])
+    digital = sampling.beta(rng, mean_digital * 8, (1 - mean_digital) * 8)
+    _fill_firms(f.subset(_FILLED), idx, segment, revenue, member_draw, county_draw, productivity,
+                rd, integrated_draw, digital, *_segment_tables(params))
+    if certified.any():
+        certify(f, idx[certified])
+    if technology is not None:
+        f.productivity[idx] *= technology[0][segment]
+        f.quality[idx] *= technology[1][segment]
     f.competitiveness_base[idx] = competitiveness_of(f, idx, params)
+
+
+#: the firm arrays ``_fill_firms`` writes
+_FILLED = ("alive", "segment", "chain", "member", "lithium_mid_down", "emerging",
+           "extra_memberships", "county", "volume", "demand", "capacity", "quality", "appeal",
+           "anchor", "rd_intensity", "rd_base", "revenue_last_year", "integrated",
+           "lithium_exposure", "productivity", "unit_va_2021", "digital", "capital", "cash",
+           "utilisation_expected", "margin_expected", "margin_last_year", "margin_two_years_ago",
+           "expansion_rate", "supplier_of")
 
 
 def _segment_tables(params: Parameters) -> tuple:

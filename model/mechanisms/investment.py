@@ -109,15 +109,8 @@ PROGRAMS = {
 CAPACITY_GAIN = {"upgrade": "upgrade_capacity_gain", "digital": None}
 
 
-def eligible(model: YichunModel, rule: str, firms: np.ndarray) -> np.ndarray:
-    f = model.f
-    if rule == "above_scale":
-        return f.above_scale[firms]
-    if rule == "sme":
-        return f.revenue_last_year[firms] < SME_REVENUE_LINE
-    if rule == "etdz":
-        return (f.county[firms] == ETDZ) & f.above_scale[firms]
-    return np.ones(firms.size, dtype=bool)
+#: who a fund may pay (``eligibility`` in a scenario), as the codes ``_fund_projects`` reads
+ELIGIBILITY = ("all", "above_scale", "sme", "etdz")
 
 
 def upgrade_projects(model: YichunModel, program: str) -> None:
@@ -132,60 +125,95 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
         f.subset(_APPLICANT), candidates, cost_share, model.conditions.other_price[t], p.max_utilisation,
         p.credit_to_capital)
     noise = np.exp(rng.normal(0.0, p.decision_noise, candidates.size))
-    funds = model.government.active_funds(program, t)
-    expected = np.zeros(candidates.size)
-    for _, inst in funds:
-        offer = np.minimum(inst.subsidy_rate * cost, inst.per_project_cap)
-        expected = np.maximum(expected, offer * eligible(model, inst.eligibility, candidates))
-    benefit, wants = _weigh(variable_cost, use ** 4, margin, noise, cost, finance, expected,
-                            prod_gain, capacity_gain, p.project_horizon_years, p.upgrade_hurdle)
-    subsidy = np.zeros(candidates.size)
-    for name, inst in funds:  # ETDZ and SME funds are listed after the city fund: rank each
-        asking = wants & (subsidy == 0) & eligible(model, inst.eligibility, candidates)
-        idx = np.flatnonzero(asking)
-        request = np.minimum(inst.subsidy_rate * cost[idx], inst.per_project_cap)
-        paid = model.government.allocate(name, t, candidates[idx], request, benefit[idx] / cost[idx])
-        subsidy[idx] = paid
+    government = model.government
+    funds = government.active_funds(program, t)   # the city fund first, then ETDZ and SME funds
+    terms = np.array([(inst.subsidy_rate, inst.per_project_cap, government.available(name, t),
+                       ELIGIBILITY.index(inst.eligibility)) for name, inst in funds]).reshape(-1, 4)
     done = f.upgrades_month if program == "upgrade" else f.digital_projects_month
-    _carry_out(f.subset(_PROJECT_DONE), candidates, wants, subsidy, benefit * noise, p.upgrade_hurdle * cost,
-               1.0 + prod_gain, 1.0 + capacity_gain, digital_gain, cost, done)
+    paid_count, paid_rows, paid_amounts = _fund_projects(
+        f.subset(_PROJECT_DONE), candidates, cost, variable_cost, use ** 4, margin, noise, finance,
+        terms, prod_gain, capacity_gain, digital_gain, p.project_horizon_years, p.upgrade_hurdle,
+        done)
+    for k, (name, _) in enumerate(funds):
+        if paid_count[k]:
+            rows = paid_rows[k, : paid_count[k]]
+            government.record(name, t, candidates[rows], paid_amounts[k, : paid_count[k]])
 
 
 _APPLICANT = ("capital", "total_cost", "rd_spend", "utilisation_expected", "revenue", "cash",
               "debt")
-_PROJECT_DONE = ("productivity", "capacity", "digital", "capital", "cash")
+_PROJECT_DONE = ("productivity", "capacity", "digital", "capital", "cash", "above_scale",
+                 "revenue_last_year", "county")
 
 
 @jit
-def _weigh(variable_cost, bound, margin, noise, cost, finance, expected, productivity_gain,  # noqa: ANN001, ANN202, PLR0913
-           capacity_gain, horizon, hurdle):
-    """Each applicant's benefit (savings on costs, plus the margin on extra output where it is
-    capacity-bound, over the horizon) and whether it wants the project at its cost net of the
-    subsidy it expects, if it can pay."""
-    benefit = np.empty(cost.size)
-    wants = np.empty(cost.size, dtype=np.bool_)
-    for j in range(cost.size):
+def _fund_projects(f, candidates, cost, variable_cost, bound, margin, noise, finance, terms,  # noqa: ANN001, ANN202, PLR0913
+                   productivity_gain, capacity_gain, digital_gain, horizon, hurdle, done):
+    """The applicants decide and the funds pay, in four steps.
+
+    1. Each applicant's benefit (savings on variable costs, plus the margin on extra output
+       where it is capacity-bound, over the horizon) and the subsidy it expects (the best
+       offer among the funds it is eligible for: rate x cost up to the cap).
+    2. It wants the project if it can pay and the benefit, with its own noise, clears the
+       hurdle on the cost net of the expected subsidy.
+    3. Each fund in turn (``terms`` rows: rate, cap, money left this month, eligibility)
+       ranks the eligible applicants that want it and are not yet paid by benefit per cost
+       (stable: ties in row order) and pays requests in that order while its money lasts.
+    4. A firm paid, or still willing at the full cost, carries the project out.
+
+    Returns, per fund, the number paid, the applicants paid (positions in `candidates`, in
+    rank order) and the amounts."""
+    m, n_funds = candidates.size, terms.shape[0]
+    eligible = np.zeros((n_funds, m), dtype=np.bool_)
+    benefit, wants, subsidy = np.empty(m), np.empty(m, dtype=np.bool_), np.zeros(m)
+    for j in range(m):
+        i = candidates[j]
+        expected = 0.0
+        for k in range(n_funds):
+            rule = int(terms[k, 3])
+            above = f.above_scale[i]
+            eligible[k, j] = (rule == 0 or (rule == 1 and above)
+                              or (rule == 2 and f.revenue_last_year[i] < SME_REVENUE_LINE)
+                              or (rule == 3 and f.county[i] == ETDZ and above))
+            offer = min(terms[k, 0] * cost[j], terms[k, 1])
+            expected = max(expected, offer * (1.0 if eligible[k, j] else 0.0))
         extra_margin = capacity_gain * bound[j] * 12.0 * margin[j]
         benefit[j] = (productivity_gain * variable_cost[j] + extra_margin) * horizon
         wants[j] = cost[j] <= finance[j] and (
-            benefit[j] * noise[j] >= hurdle * (cost[j] - expected[j]))
-    return benefit, wants
-
-
-@jit
-def _carry_out(f, candidates, wants, subsidy, value, hurdle_cost, productivity_factor,  # noqa: ANN001, ANN202, PLR0913
-               capacity_factor, digital_gain, cost, done):
-    """Firms that want a project carry it out if a fund pays or it pays at full cost."""
-    for j in range(candidates.size):
-        if not (wants[j] and (subsidy[j] > 0 or value[j] >= hurdle_cost[j])):
+            benefit[j] * noise[j] >= hurdle * (cost[j] - expected))
+    paid_count = np.zeros(n_funds, dtype=np.int64)
+    paid_rows = np.empty((n_funds, m), dtype=np.int64)
+    paid_amounts = np.empty((n_funds, m))
+    for k in range(n_funds):
+        asking = np.flatnonzero(wants & (subsidy == 0) & eligible[k])
+        budget = terms[k, 2]
+        if asking.size == 0 or budget <= 0:
+            continue
+        score = np.empty(asking.size)
+        for a in range(asking.size):
+            score[a] = -(benefit[asking[a]] / cost[asking[a]])
+        spent = 0.0
+        for a in np.argsort(score, kind="mergesort"):
+            j = asking[a]
+            request = min(terms[k, 0] * cost[j], terms[k, 1])
+            spent += request
+            if not spent <= budget + 1e-12:
+                break
+            subsidy[j] = request
+            paid_rows[k, paid_count[k]] = j
+            paid_amounts[k, paid_count[k]] = request
+            paid_count[k] += 1
+    for j in range(m):
+        if not (wants[j] and (subsidy[j] > 0 or benefit[j] * noise[j] >= hurdle * cost[j])):
             continue
         i = candidates[j]
-        f.productivity[i] *= productivity_factor
-        f.capacity[i] *= capacity_factor
+        f.productivity[i] *= 1.0 + productivity_gain
+        f.capacity[i] *= 1.0 + capacity_gain
         f.digital[i] += digital_gain * (1.0 - f.digital[i])
         f.capital[i] += cost[j]
         f.cash[i] -= cost[j]
         done[i] += 1.0
+    return paid_count, paid_rows, paid_amounts
 
 
 @jit

@@ -10,7 +10,6 @@ and expansions (``anchors.yaml``) are projects too, with their own dates, sizes 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,6 +18,7 @@ from scipy import special
 from model.anchors import anchor_capacity, load_anchors
 from model.jit import jit
 from model.population import place_anchor_attributes
+from model.sampling import categorical, cumulative
 from model.scenario import month_index
 from model.structure import CHAINS, COUNTIES, SEGMENT_INDEX, SEGMENTS
 
@@ -35,65 +35,100 @@ _FIELDS = ("sign_month", "start_month", "done_month", "segment", "chain", "amoun
 ANCHOR_SIGNED = -1000
 
 
-@dataclass
 class ProjectBook:
-    """All projects as parallel arrays."""
+    """All projects as parallel arrays, with spare room as the firm arrays have (a month's
+    signings take the next free rows without copying the book); each column is read as the
+    used part of its array, ``book.stage``."""
 
-    sign_month: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
-    start_month: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
-    done_month: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
-    segment: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
-    chain: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
-    amount: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    realised: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    stage: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
-    firm: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
-    anchor: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    def __init__(self, size: int = 512) -> None:
+        self.n = 0
+        self._columns = {name: np.full(size, -1 if name == "anchor" else 0, dtype=dtype)
+                         for name, dtype in _DTYPES.items()}
 
     def extend(self, **columns: np.ndarray) -> None:
+        count = columns["amount"].size
+        if self.n + count > self._columns["amount"].size:
+            size = max(self.n + count, 2 * self._columns["amount"].size)
+            for name, old in self._columns.items():
+                new = np.zeros(size, dtype=old.dtype)
+                new[: self.n] = old[: self.n]
+                self._columns[name] = new
         for name in _FIELDS:
-            setattr(self, name, np.concatenate([getattr(self, name), columns[name]]))
+            self._columns[name][self.n : self.n + count] = columns[name]
+        self.n += count
 
     def __len__(self) -> int:
-        return self.amount.size
+        return self.n
+
+
+_DTYPES = {name: (float if name == "amount" else bool if name == "realised" else np.int64)
+           for name in _FIELDS}
+for _name in _FIELDS:
+    setattr(ProjectBook, _name, property(lambda book, name=_name: book._columns[name][: book.n],
+                                         doc=f"the projects' {_name}"))
 
 
 def draw_projects(model: YichunModel, months: np.ndarray,
                   rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Projects signed in the given months: chain, segment, size, realisation, timing."""
-    p, attraction = model.params, model.policy.attraction
+    p, attraction, approval = model.params, model.policy.attraction, model.policy.approval
     n = months.size
-    chain_p, li_p, li_segments = _attraction_tables(model)
-    chain = rng.choice(len(_NAMES), n, p=chain_p)
-    li_segment = li_segments[rng.choice(li_segments.size, n, p=li_p)]
-    building = np.where(rng.random(n) < 0.5, SEGMENT_INDEX["building_ceramics"],
-                        SEGMENT_INDEX["building_furniture"])
-    segment = np.where(chain == _NAMES.index("lithium"), li_segment,
-                       np.where(chain == _NAMES.index("building"), building,
-                                _SINGLE_SEGMENT[chain]))
+    chain_cdf, lithium_cdf, lithium_segments = _attraction_tables(model)
+    chain = categorical(rng, chain_cdf, n)
+    lithium_segment = lithium_segments[categorical(rng, lithium_cdf, n)]
+    ceramics = rng.random(n) < 0.5
     amount = attraction.size_multiplier * project_sizes(p, n, rng)
     rate = attraction.realisation_rate
     realised = rng.random(n) < (p.project_realisation_rate if rate is None else rate)
-    approval = model.policy.approval
-    reform = month_index(approval.reform_start)
-    days = np.where(months >= reform, approval.days_after, approval.days_before)
-    start = months + np.round(days / WORKING_DAYS_PER_MONTH).astype(int)
     mean_lag = attraction.construction_lag_months or p.construction_lag_months
     lag = rng.gamma(4.0, mean_lag / 4.0, n)
-    done = start + np.maximum(np.round(lag).astype(int), 1)
+    chain, segment, start, done = _place_and_time(
+        chain, lithium_segment, ceramics, months, lag, _SINGLE_SEGMENT, len(CHAINS),
+        month_index(approval.reform_start), _approval_months(approval.days_before),
+        _approval_months(approval.days_after))
     return {"sign_month": months, "start_month": start, "done_month": done, "segment": segment,
-            "chain": np.where(chain < len(CHAINS), chain, -1), "amount": amount,
-            "realised": realised, "stage": np.full(n, SIGNED), "firm": np.full(n, -1),
-            "anchor": np.full(n, -1)}
+            "chain": chain, "amount": amount, "realised": realised,
+            "stage": np.full(n, SIGNED), "firm": np.full(n, -1), "anchor": np.full(n, -1)}
+
+
+def _approval_months(working_days: float) -> int:
+    return int(np.round(working_days / WORKING_DAYS_PER_MONTH))
+
+
+@jit
+def _place_and_time(chain, lithium_segment, ceramics, months, lag, single_segment, n_chains,  # noqa: ANN001, ANN202, PLR0913
+                    reform, approval_before, approval_after):
+    """Each project's segment (the lithium segment drawn for lithium projects; ceramics or
+    furniture for building materials), its chain (-1: outside the eight), the month building
+    starts (after approval, shorter from the reform on) and the month it ends (a lag of at
+    least a month)."""
+    n = chain.size
+    segment, start, done = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    chain_out = np.empty(n, np.int64)
+    for k in range(n):
+        c = chain[k]
+        if c == _LITHIUM_CHAIN:
+            segment[k] = lithium_segment[k]
+        elif c == _BUILDING_CHAIN:
+            segment[k] = _CERAMICS if ceramics[k] else _FURNITURE
+        else:
+            segment[k] = single_segment[c]
+        chain_out[k] = c if c < n_chains else -1
+        start[k] = months[k] + (approval_after if months[k] >= reform else approval_before)
+        done[k] = start[k] + max(int(np.round(lag[k])), 1)
+    return chain_out, segment, start, done
 
 
 #: where projects go: the eight chains and "other"; the segment of a single-segment chain
 _NAMES = [*CHAINS, "other"]
 _SINGLE_SEGMENT = np.array([SEGMENT_INDEX.get(c, -1) for c in _NAMES])
+_LITHIUM_CHAIN, _BUILDING_CHAIN = _NAMES.index("lithium"), _NAMES.index("building")
+_CERAMICS, _FURNITURE = SEGMENT_INDEX["building_ceramics"], SEGMENT_INDEX["building_furniture"]
 
 
 def _attraction_tables(model: YichunModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The chain and lithium-segment probabilities of a signed project (read once per policy)."""
+    """The cumulative chain and lithium-segment probabilities of a signed project, and the
+    lithium segments (read once per policy)."""
     attraction = model.policy.attraction
     cached = model.__dict__.get("_attraction_tables")
     if cached is None or cached[0] is not attraction:
@@ -105,7 +140,7 @@ def _tables_of(attraction: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     weights = np.array([attraction.chain_weights.get(c, 0.0) for c in _NAMES])
     li_w = np.array(list(attraction.lithium_segment_weights.values()))
     li_segments = np.array([SEGMENT_INDEX[s] for s in attraction.lithium_segment_weights])
-    return weights / weights.sum(), li_w / li_w.sum(), li_segments
+    return cumulative(weights / weights.sum()), cumulative(li_w / li_w.sum()), li_segments
 
 
 def project_sizes(p: Any, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -164,9 +199,7 @@ def sign_projects(model: YichunModel) -> None:
 def advance_projects(model: YichunModel) -> None:
     """Move projects through their stages; completed ones open or expand a firm."""
     book, t = model.projects, model.t
-    book.stage[(book.stage == SIGNED) & (book.start_month <= t) & book.realised] = BUILDING
-    book.stage[(book.stage == SIGNED) & (book.start_month <= t) & ~book.realised] = DROPPED
-    opening = np.flatnonzero((book.stage == BUILDING) & (book.done_month <= t))
+    opening = _move_stages(book.stage, book.start_month, book.done_month, book.realised, t)
     if opening.size == 0:
         return
     book.stage[opening] = PRODUCING
@@ -192,6 +225,21 @@ def advance_projects(model: YichunModel) -> None:
         book.firm[plants] = open_plants(model, book.segment[plants], full_capacity[new_firm],
                                         book.amount[plants] * built[new_firm])
     catch_up_ramp(model, opening)
+
+
+@jit
+def _move_stages(stage, start_month, done_month, realised, t):  # noqa: ANN001, ANN202
+    """Signed projects whose building month has come start building (or are dropped, if they
+    were not to be realised); return the rows of those whose building is done by month t."""
+    opening = np.empty(stage.size, dtype=np.int64)
+    count = 0
+    for k in range(stage.size):
+        if stage[k] == SIGNED and start_month[k] <= t:
+            stage[k] = BUILDING if realised[k] else DROPPED
+        if stage[k] == BUILDING and done_month[k] <= t:
+            opening[count] = k
+            count += 1
+    return opening[:count]
 
 
 def expansion_hosts(model: YichunModel, segment: np.ndarray, rng: np.random.Generator) -> np.ndarray:
