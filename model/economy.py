@@ -114,6 +114,7 @@ class YichunModel(mesa.Model):
         self.firms = synthesise(self.params, self.rng, self.population_scale)
         self.labour_cost_share = labour_cost_shares(self.params)
         self._views: FirmViews | None = None
+        self._subsets: dict[tuple[str, ...], tuple] = {}
         self.base_demand = np.bincount(self.f.segment, self.f.volume, minlength=self.n_segments)
         self.base_capacity = np.bincount(self.f.segment, self.f.capacity, minlength=self.n_segments)
         self.f.share[:] = self.f.volume / self.base_demand[self.f.segment]
@@ -146,7 +147,17 @@ class YichunModel(mesa.Model):
         """Views of the used part of every firm array; rebuilt after firms are added."""
         if self._views is None:
             self._views = FirmViews.of(self.firms)
+            self._subsets.clear()
         return self._views
+
+    def arrays(self, names: tuple[str, ...]) -> tuple:
+        """The named firm arrays as the named tuple a compiled loop takes (``FirmViews.subset``),
+        made once until firms are added."""
+        f = self.f
+        subset = self._subsets.get(names)
+        if subset is None:
+            subset = self._subsets[names] = f.subset(names)
+        return subset
 
     def add_firms(self, segment: np.ndarray, revenue: np.ndarray) -> np.ndarray:
         """Open new firms (a Mesa agent each) in the given segments; return their indices."""

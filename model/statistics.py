@@ -410,16 +410,16 @@ def _project_sums(t, sign_month, start_month, done_month, amount, stage, chain, 
     n_chains = n_scopes - 2 - sub_segments.size
     for k in range(amount.size):
         signed = sign_month[k] == t
-        values = (
-            1.0 if signed else 0.0,                                       # projects_signed
-            1.0 if signed and amount[k] >= 1.0 else 0.0,
-            1.0 if signed and amount[k] >= 20.0 else 0.0,                 # the "5020" projects
-            1.0 if signed and amount[k] >= 50.0 else 0.0,
-            amount[k] if signed else 0.0,                                 # projects_signed_amount
-            1.0 if stage[k] == BUILDING else 0.0,
-            1.0 if stage[k] == PRODUCING and done_month[k] >= 0 else 0.0,
-            1.0 if stage[k] == DROPPED and start_month[k] >= 0 else 0.0,
-        )
+        if stage[k] == BUILDING:
+            stock = 5                                                     # projects_building
+        elif stage[k] == PRODUCING and done_month[k] >= 0:
+            stock = 6                                                     # projects_producing
+        elif stage[k] == DROPPED and start_month[k] >= 0:
+            stock = 7                                                     # projects_dropped
+        else:
+            stock = -1
+        if not signed and stock < 0:
+            continue
         scopes[0] = 0
         count = 1
         if chain[k] >= 0:
@@ -433,6 +433,13 @@ def _project_sums(t, sign_month, start_month, done_month, amount, stage, chain, 
             scopes[count] = n_scopes - 1
             count += 1
         for c in range(count):
-            for v in range(8):
-                out[v, scopes[c]] += values[v]
+            scope = scopes[c]
+            if signed:
+                out[0, scope] += 1.0                                      # projects_signed
+                out[1, scope] += 1.0 if amount[k] >= 1.0 else 0.0
+                out[2, scope] += 1.0 if amount[k] >= 20.0 else 0.0        # the "5020" projects
+                out[3, scope] += 1.0 if amount[k] >= 50.0 else 0.0
+                out[4, scope] += amount[k]                                # projects_signed_amount
+            if stock >= 0:
+                out[stock, scope] += 1.0
     return out

@@ -51,7 +51,7 @@ def roll_prices(model: YichunModel) -> None:
 
 def count_new_plants(model: YichunModel) -> None:
     """New plants enter the statistics once their annualised revenue passes the line."""
-    _count_new_plants(model.f.subset(("born_month", "alive", "above_scale", "revenue_ytd")), model.t,
+    _count_new_plants(model.arrays(("born_month", "alive", "above_scale", "revenue_ytd")), model.t,
                       ABOVE_SCALE_LINE)
 
 
@@ -71,7 +71,7 @@ def close_firms(model: YichunModel) -> None:
     f, p, rng = model.f, model.params, model.stream("exit")
     losing_draw = rng.random(f.n)
     background_draw = rng.random(f.n)
-    _close(f.subset(_CLOSING), losing_draw, background_draw, p.exit_loss_months, p.exit_probability,
+    _close(model.arrays(_CLOSING), losing_draw, background_draw, p.exit_loss_months, p.exit_probability,
            p.below_scale_exit_rate / 12.0)
 
 

@@ -27,7 +27,7 @@ def research(model: YichunModel) -> None:
     subsidy = deduction * p.tax_rate
     policy_factor = (1 + p.rd_response * subsidy) / (1 + p.rd_response * BASE_RD_SUBSIDY)
     trend = (1 + p.rd_trend) ** ((t + 6) / 12)
-    negative_hazard = _adjust_rd(f.subset(("rd_base", "rd_intensity")), trend, policy_factor,
+    negative_hazard = _adjust_rd(model.arrays(("rd_base", "rd_intensity")), trend, policy_factor,
                                  p.rd_adjustment, p.rd_success_rate)
     success = _successes(f.alive, rng.random(f.n), np.expm1(negative_hazard))
     gain = rng.exponential(p.rd_gain_mean, success.size)

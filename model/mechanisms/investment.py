@@ -26,7 +26,7 @@ SME_REVENUE_LINE = 4.0  # 亿元: China's industrial SME line (营业收入 < 40
 
 def update_expectations(model: YichunModel) -> None:
     """Adaptive expectations of utilisation and margin (weight ``expectation_weight``)."""
-    _update_expectations(model.f.subset(_EXPECTATIONS), model.params.expectation_weight)
+    _update_expectations(model.arrays(_EXPECTATIONS), model.params.expectation_weight)
 
 
 _EXPECTATIONS = ("volume", "capacity", "revenue", "total_cost", "utilisation_expected",
@@ -46,7 +46,7 @@ def mature_capacity(model: YichunModel) -> None:
     """Own expansions complete at the firm's rate; new plants ramp up to full capacity; a firm
     losing money for six months or more lets capacity go (``loss_shrink_rate`` a month)."""
     p = model.params
-    _mature_capacity(model.f.subset(_MATURING), float(p.ramp_up_months), p.loss_shrink_rate)
+    _mature_capacity(model.arrays(_MATURING), float(p.ramp_up_months), p.loss_shrink_rate)
 
 
 _MATURING = ("pending_expansion", "expansion_rate", "ramping", "capacity", "loss_months")
@@ -73,7 +73,7 @@ def finance_available(f, i, credit_to_capital):  # noqa: ANN001, ANN201
 def expand_capacity(model: YichunModel) -> None:
     """Expand where expected utilisation and margin are high, as far as finance allows."""
     p, t = model.params, model.t
-    _expand_capacity(model.f.subset(_EXPANDING), p.expansion_utilisation_threshold,
+    _expand_capacity(model.arrays(_EXPANDING), p.expansion_utilisation_threshold,
                      p.expansion_margin_threshold, p.expansion_speed, p.capital_output_ratio,
                      model.conditions.other_price[t], p.credit_to_capital)
 
@@ -122,7 +122,7 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
         return
     capacity_gain = p.values[CAPACITY_GAIN[program]] if CAPACITY_GAIN[program] else 0.0
     cost, variable_cost, use, margin, finance = _project_terms(
-        f.subset(_APPLICANT), candidates, cost_share, model.conditions.other_price[t], p.max_utilisation,
+        model.arrays(_APPLICANT), candidates, cost_share, model.conditions.other_price[t], p.max_utilisation,
         p.credit_to_capital)
     noise = np.exp(rng.normal(0.0, p.decision_noise, candidates.size))
     government = model.government
@@ -131,7 +131,7 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
                        ELIGIBILITY.index(inst.eligibility)) for name, inst in funds]).reshape(-1, 4)
     done = f.upgrades_month if program == "upgrade" else f.digital_projects_month
     paid_count, paid_rows, paid_amounts = _fund_projects(
-        f.subset(_PROJECT_DONE), candidates, cost, variable_cost, use ** 4, margin, noise, finance,
+        model.arrays(_PROJECT_DONE), candidates, cost, variable_cost, use ** 4, margin, noise, finance,
         terms, prod_gain, capacity_gain, digital_gain, p.project_horizon_years, p.upgrade_hurdle,
         done)
     for k, (name, _) in enumerate(funds):

@@ -99,13 +99,13 @@ def run_rate(price: float, cash_cost: float, band: float) -> float:
 
 
 def produce(model: YichunModel) -> None:
-    f, p, c, t = model.f, model.params, model.conditions, model.t
+    p, c, t = model.params, model.conditions, model.t
     segment_price = competitive_price(model)
     model.official_price = segment_price * c.official_adjust[t]
     # the bureau's measure: output deflated to last year's prices by the official deflator,
     # times last year's value-added ratio of the industry
     deflate = model.deflator_last_year / model.official_price
-    _produce(f.subset(_PRODUCING), segment_price, _lithium_prices(model), c.capacity_factor[t],
+    _produce(model.arrays(_PRODUCING), segment_price, _lithium_prices(model), c.capacity_factor[t],
              p.max_utilisation, p.shutdown_band, p.material_cost_share, model.labour_cost_share,
              p.fixed_cost_rate, p.depreciation_rate, p.interest_rate,
              deflate * model.segment_va_ratio)
@@ -149,7 +149,7 @@ def close_accounts(model: YichunModel) -> None:
     """Profit (利润总额, subsidies included), tax net of the R&D super-deduction, cash, debt."""
     p = model.params
     deduction = model.policy.instruments.rd_super_deduction.extra_deduction_rate
-    _close_accounts(model.f.subset(_ACCOUNTS), model.t, deduction, p.tax_rate, p.depreciation_rate,
+    _close_accounts(model.arrays(_ACCOUNTS), model.t, deduction, p.tax_rate, p.depreciation_rate,
                     p.ramp_up_months)
 
 
