@@ -114,7 +114,7 @@ class YichunModel(mesa.Model):
         self.firms = synthesise(self.params, self.rng, self.population_scale)
         self.labour_cost_share = labour_cost_shares(self.params)
         self._views: FirmViews | None = None
-        self._subsets: dict[tuple[str, ...], tuple] = {}
+        self._subsets: dict[type, tuple] = {}
         self.base_demand = np.bincount(self.f.segment, self.f.volume, minlength=self.n_segments)
         self.base_capacity = np.bincount(self.f.segment, self.f.capacity, minlength=self.n_segments)
         self.f.share[:] = self.f.volume / self.base_demand[self.f.segment]
@@ -150,13 +150,13 @@ class YichunModel(mesa.Model):
             self._subsets.clear()
         return self._views
 
-    def arrays(self, names: tuple[str, ...]) -> tuple:
-        """The named firm arrays as the named tuple a compiled loop takes (``FirmViews.subset``),
-        made once until firms are added."""
+    def arrays(self, kind: type) -> tuple:
+        """The firm arrays a compiled loop reads, as a named tuple of type `kind` (made with
+        ``state.firm_arrays``); made once until firms are added."""
         f = self.f
-        subset = self._subsets.get(names)
+        subset = self._subsets.get(kind)
         if subset is None:
-            subset = self._subsets[names] = f.subset(names)
+            subset = self._subsets[kind] = kind.of(f)
         return subset
 
     def add_firms(self, segment: np.ndarray, revenue: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ from model.errors import ParameterConflict
 from model.facts import revenue_2021_total
 from model.jit import jit
 from model.parameters import Parameters, load_geography
-from model.state import FirmState, FirmViews
+from model.state import FirmState, FirmViews, firm_arrays
 from model.structure import (
     ABOVE_SCALE_LINE,
     CHAINS,
@@ -251,7 +251,7 @@ def initialise_firms(f: FirmViews, idx: np.ndarray, segment: np.ndarray, revenue
     integrated_draw = rng.random(n)
     mean_digital = np.where(revenue < ABOVE_SCALE_LINE, 0.7, 1.0) * params.digital_level_2021
     digital = sampling.beta(rng, mean_digital * 8, (1 - mean_digital) * 8)
-    _fill_firms(f.subset(_FILLED), idx, segment, revenue, member_draw, county_draw, productivity,
+    _fill_firms(_FILLED.of(f), idx, segment, revenue, member_draw, county_draw, productivity,
                 rd, integrated_draw, digital, *_segment_tables(params))
     if certified.any():
         certify(f, idx[certified])
@@ -262,12 +262,12 @@ def initialise_firms(f: FirmViews, idx: np.ndarray, segment: np.ndarray, revenue
 
 
 #: the firm arrays ``_fill_firms`` writes
-_FILLED = ("alive", "segment", "chain", "member", "lithium_mid_down", "emerging",
-           "extra_memberships", "county", "volume", "demand", "capacity", "quality", "appeal",
-           "anchor", "rd_intensity", "rd_base", "revenue_last_year", "integrated",
-           "lithium_exposure", "productivity", "unit_va_2021", "digital", "capital", "cash",
-           "utilisation_expected", "margin_expected", "margin_last_year", "margin_two_years_ago",
-           "expansion_rate", "supplier_of")
+_FILLED = firm_arrays("_FILLED", (
+    "alive", "segment", "chain", "member", "lithium_mid_down", "emerging", "extra_memberships",
+    "county", "volume", "demand", "capacity", "quality", "appeal", "anchor", "rd_intensity",
+    "rd_base", "revenue_last_year", "integrated", "lithium_exposure", "productivity",
+    "unit_va_2021", "digital", "capital", "cash", "utilisation_expected", "margin_expected",
+    "margin_last_year", "margin_two_years_ago", "expansion_rate", "supplier_of"), __name__)
 
 
 def _segment_tables(params: Parameters) -> tuple:

@@ -57,3 +57,33 @@ def test_every_scope_sum_is_the_sum_over_its_firms(small_baseline):
     for name, column in expected.items():
         assert np.allclose(sums[name], column @ weights, rtol=1e-12, atol=1e-9), name
     assert set(sums) == set(FIRM_FLOWS + FIRM_STOCKS)
+
+
+_CACHE_MISSES = """
+import json, sys
+from numba.core.registry import CPUDispatcher
+from model.economy import YichunModel
+YichunModel("baseline", seed=1, population_scale=0.1).run()
+misses = {f"{name}.{attr}": sum(obj.stats.cache_misses.values())
+          for name, module in list(sys.modules.items()) if name.startswith("model")
+          for attr, obj in vars(module).items() if isinstance(obj, CPUDispatcher)}
+print(json.dumps(misses))
+"""
+
+
+def test_a_new_process_loads_every_compiled_loop_from_the_cache():
+    """numba caches a loop by its argument types; a type it cannot find again in a new process
+    (a named tuple class made at run time) recompiled the loops on every start (~8 s)."""
+    import json
+    import subprocess
+    import sys
+
+    def misses() -> dict[str, int]:
+        out = subprocess.run([sys.executable, "-c", _CACHE_MISSES], capture_output=True,
+                             text=True, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    misses()                                    # compiles what is not cached yet
+    again = misses()
+    assert len(again) > 20
+    assert {name: n for name, n in again.items() if n} == {}

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.jit import jit
+from model.state import firm_arrays
 from model.structure import ABOVE_SCALE_LINE
 
 if TYPE_CHECKING:
@@ -51,8 +52,12 @@ def roll_prices(model: YichunModel) -> None:
 
 def count_new_plants(model: YichunModel) -> None:
     """New plants enter the statistics once their annualised revenue passes the line."""
-    _count_new_plants(model.arrays(("born_month", "alive", "above_scale", "revenue_ytd")), model.t,
+    _count_new_plants(model.arrays(_NEW_PLANTS), model.t,
                       ABOVE_SCALE_LINE)
+
+
+_NEW_PLANTS = firm_arrays("_NEW_PLANTS", (
+    "born_month", "alive", "above_scale", "revenue_ytd"), __name__)
 
 
 @jit
@@ -75,8 +80,9 @@ def close_firms(model: YichunModel) -> None:
            p.below_scale_exit_rate / 12.0)
 
 
-_CLOSING = ("loss_months", "above_scale", "alive", "chain_leader", "capacity",
-            "pending_expansion", "ramping", "share", "supplier_of")
+_CLOSING = firm_arrays("_CLOSING", (
+    "loss_months", "above_scale", "alive", "chain_leader", "capacity", "pending_expansion",
+    "ramping", "share", "supplier_of"), __name__)
 
 
 @jit

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.jit import jit
+from model.state import firm_arrays
 
 if TYPE_CHECKING:
     from model.economy import YichunModel
@@ -27,12 +28,16 @@ def research(model: YichunModel) -> None:
     subsidy = deduction * p.tax_rate
     policy_factor = (1 + p.rd_response * subsidy) / (1 + p.rd_response * BASE_RD_SUBSIDY)
     trend = (1 + p.rd_trend) ** ((t + 6) / 12)
-    negative_hazard = _adjust_rd(model.arrays(("rd_base", "rd_intensity")), trend, policy_factor,
+    negative_hazard = _adjust_rd(model.arrays(_RD), trend, policy_factor,
                                  p.rd_adjustment, p.rd_success_rate)
     success = _successes(f.alive, rng.random(f.n), np.expm1(negative_hazard))
     gain = rng.exponential(p.rd_gain_mean, success.size)
     f.productivity[success] *= 1.0 + gain
     f.quality[success] *= 1.0 + gain
+
+
+_RD = firm_arrays("_RD", (
+    "rd_base", "rd_intensity"), __name__)
 
 
 @jit

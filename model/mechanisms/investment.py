@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.jit import jit
+from model.state import firm_arrays
 from model.structure import COUNTIES
 
 if TYPE_CHECKING:
@@ -29,8 +30,8 @@ def update_expectations(model: YichunModel) -> None:
     _update_expectations(model.arrays(_EXPECTATIONS), model.params.expectation_weight)
 
 
-_EXPECTATIONS = ("volume", "capacity", "revenue", "total_cost", "utilisation_expected",
-                 "margin_expected")
+_EXPECTATIONS = firm_arrays("_EXPECTATIONS", (
+    "volume", "capacity", "revenue", "total_cost", "utilisation_expected", "margin_expected"), __name__)
 
 
 @jit
@@ -49,7 +50,8 @@ def mature_capacity(model: YichunModel) -> None:
     _mature_capacity(model.arrays(_MATURING), float(p.ramp_up_months), p.loss_shrink_rate)
 
 
-_MATURING = ("pending_expansion", "expansion_rate", "ramping", "capacity", "loss_months")
+_MATURING = firm_arrays("_MATURING", (
+    "pending_expansion", "expansion_rate", "ramping", "capacity", "loss_months"), __name__)
 
 
 @jit
@@ -78,8 +80,9 @@ def expand_capacity(model: YichunModel) -> None:
                      model.conditions.other_price[t], p.credit_to_capital)
 
 
-_EXPANDING = ("utilisation_expected", "margin_expected", "alive", "capacity", "cash", "capital",
-              "debt", "pending_expansion")
+_EXPANDING = firm_arrays("_EXPANDING", (
+    "utilisation_expected", "margin_expected", "alive", "capacity", "cash", "capital", "debt",
+    "pending_expansion"), __name__)
 
 
 @jit
@@ -140,10 +143,11 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
             government.record(name, t, candidates[rows], paid_amounts[k, : paid_count[k]])
 
 
-_APPLICANT = ("capital", "total_cost", "rd_spend", "utilisation_expected", "revenue", "cash",
-              "debt")
-_PROJECT_DONE = ("productivity", "capacity", "digital", "capital", "cash", "above_scale",
-                 "revenue_last_year", "county")
+_APPLICANT = firm_arrays("_APPLICANT", (
+    "capital", "total_cost", "rd_spend", "utilisation_expected", "revenue", "cash", "debt"), __name__)
+_PROJECT_DONE = firm_arrays("_PROJECT_DONE", (
+    "productivity", "capacity", "digital", "capital", "cash", "above_scale",
+    "revenue_last_year", "county"), __name__)
 
 
 @jit

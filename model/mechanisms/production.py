@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.jit import jit, vectorize
+from model.state import firm_arrays
 from model.structure import SEGMENT_INDEX
 
 if TYPE_CHECKING:
@@ -111,10 +112,10 @@ def produce(model: YichunModel) -> None:
              deflate * model.segment_va_ratio)
 
 
-_PRODUCING = ("segment", "capacity", "demand", "alive", "volume", "revenue", "material_cost",
-              "productivity", "capital", "debt", "rd_intensity", "rd_spend", "total_cost",
-              "value_added", "value_added_prevprice", "value_added_ytd", "integrated",
-              "lithium_exposure")
+_PRODUCING = firm_arrays("_PRODUCING", (
+    "segment", "capacity", "demand", "alive", "volume", "revenue", "material_cost",
+    "productivity", "capital", "debt", "rd_intensity", "rd_spend", "total_cost", "value_added",
+    "value_added_prevprice", "value_added_ytd", "integrated", "lithium_exposure"), __name__)
 
 
 @jit
@@ -153,9 +154,9 @@ def close_accounts(model: YichunModel) -> None:
                     p.ramp_up_months)
 
 
-_ACCOUNTS = ("profit", "revenue", "total_cost", "subsidy_income", "alive", "rd_spend",
-             "capital", "cash", "debt", "revenue_last_year", "born_month", "loss_months",
-             "revenue_ytd", "profit_ytd")
+_ACCOUNTS = firm_arrays("_ACCOUNTS", (
+    "profit", "revenue", "total_cost", "subsidy_income", "alive", "rd_spend", "capital", "cash",
+    "debt", "revenue_last_year", "born_month", "loss_months", "revenue_ytd", "profit_ytd"), __name__)
 
 
 @jit
