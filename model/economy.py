@@ -13,6 +13,7 @@ from model.anchors import load_anchors
 from model.exogenous import build_conditions
 from model.government import Government
 from model.jit import jit, next_group
+from model.mechanisms.market import CompetitiveGains
 from model.mechanisms.projects import ProjectBook, seed_anchor_projects, seed_pipeline
 from model.population import (
     below_scale_sizes,
@@ -139,6 +140,7 @@ class YichunModel(mesa.Model):
         seed_pipeline(self)
         seed_anchor_projects(self)
         self.recorder = Recorder(self)
+        self.competitive_gains = CompetitiveGains()
         self.running = True
 
     # ------------------------------------------------------------------ firms

@@ -65,6 +65,54 @@ def _log_ar1(log_level, persistence, drift, sigma, shock):  # noqa: ANN001, ANN2
     return out
 
 
+class CompetitiveGains:
+    """Each firm's competitiveness gained since it was created, to the power
+    ``competitiveness_elasticity``: the factor by which its pull on demand moved (a firm's size
+    already reflects its competitiveness when it was created, so the starting population is in
+    its own steady state).
+
+    Competitiveness (productivity, R&D quality, digital level) moves only for the few firms that
+    innovate, upgrade or digitalise in a month, so the factor is recomputed for those firms
+    (and new ones) alone: a firm whose three levels are what they were last month keeps its
+    factor, the same number the full computation gives.
+    """
+
+    def __init__(self) -> None:
+        self.levels = np.zeros((3, 0))        # productivity, quality, digital when last computed
+        self.factor = np.zeros(0)
+        self.weights: tuple[float, ...] = ()
+
+    def update(self, model: YichunModel) -> np.ndarray:
+        f, p = model.f, model.params
+        weights = (p.quality_weight, p.digital_weight, p.competitiveness_elasticity)
+        if weights != self.weights or self.factor.size > f.n:
+            self.__init__()
+            self.weights = weights
+        if self.factor.size < f.n:
+            grow = f.n - self.factor.size
+            self.levels = np.pad(self.levels, ((0, 0), (0, grow)), constant_values=np.nan)
+            self.factor = np.pad(self.factor, (0, grow))
+        rows = _changed(self.levels, f.productivity, f.quality, f.digital)
+        gain = competitiveness_of(f, rows, p) / f.competitiveness_base[rows]
+        self.factor[rows] = gain ** p.competitiveness_elasticity
+        return self.factor[: f.n]
+
+
+@jit
+def _changed(levels, productivity, quality, digital):  # noqa: ANN001, ANN202
+    """Rows whose productivity, quality or digital level differs from `levels` (NaN: never
+    seen); `levels` takes their new values."""
+    rows = np.empty(productivity.size, dtype=np.int64)
+    count = 0
+    for i in range(productivity.size):
+        if (levels[0, i] != productivity[i] or levels[1, i] != quality[i]
+                or levels[2, i] != digital[i]):
+            levels[0, i], levels[1, i], levels[2, i] = productivity[i], quality[i], digital[i]
+            rows[count] = i
+            count += 1
+    return rows[:count]
+
+
 def segment_demand(model: YichunModel) -> np.ndarray:
     """Real demand met by each segment this month: the market, pulled by Yichun's capacity and
     by its prices relative to competitors elsewhere (lowered by its productivity gains)."""
@@ -83,10 +131,7 @@ def allocate_demand(model: YichunModel) -> None:
     served first, and part of what a full firm cannot make spills to firms with spare room."""
     f, p, t = model.f, model.params, model.t
     drift_appeal(model)
-    # a firm's size already reflects its competitiveness when it was created: shares move with
-    # what it gains (or loses) since, so the starting population is in its own steady state
-    gain = competitiveness_of(model.firms, slice(0, f.n), p) / f.competitiveness_base
-    gain_factor = gain ** p.competitiveness_elasticity
+    gain_factor = model.competitive_gains.update(model)
     market_total = segment_demand(model)
     wanted = local_supplier_pull(model)
     _share_out(f.segment, f.alive, f.capacity, model.conditions.capacity_factor[t], gain_factor,

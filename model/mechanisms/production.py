@@ -122,28 +122,33 @@ _PRODUCING = firm_arrays("_PRODUCING", (
 def _produce(f, segment_price, lithium_prices, capacity_factor, max_utilisation, shutdown_band,  # noqa: ANN001, ANN202, PLR0913
              material_cost_share, labour_cost_share, fixed_cost_rate, depreciation_rate,
              interest_rate, prevprice_per_revenue):
-    """Volume within demand, capacity and the cash-cost cut; revenue, costs, value added."""
+    """Volume within demand, capacity and the cash-cost cut; revenue, costs, value added.
+    (Each firm's figures are made in locals and stored once: arrays may alias, so a value
+    read back from an array it was just written to is loaded again.)"""
     other_price = lithium_prices[2]
+    depreciation_monthly, interest_monthly = depreciation_rate / 12.0, interest_rate / 12.0
     for i in range(f.n):
         s = f.segment[i]
         price = segment_price[s]
+        productivity, capacity = f.productivity[i], f.capacity[i]
         inputs = _input_price(f, i, *lithium_prices)
         cash_cost = _cash_cost(f, i, inputs, material_cost_share, labour_cost_share, other_price)
-        ceiling = f.capacity[i] * capacity_factor[s] * max_utilisation
-        f.volume[i] = (min(f.demand[i], ceiling) * run_rate(price, cash_cost, shutdown_band)
-                       * (1.0 if f.alive[i] else 0.0))
-        f.revenue[i] = price * f.volume[i]
-        f.material_cost[i] = f.volume[i] * material_cost_share[s] * inputs / f.productivity[i]
-        labour = f.volume[i] * labour_cost_share[s] * other_price / f.productivity[i]
-        overheads = fixed_cost_rate * f.capacity[i] * other_price    # capacity is monthly
-        depreciation = depreciation_rate / 12.0 * f.capital[i]
-        interest = interest_rate / 12.0 * f.debt[i]
-        f.rd_spend[i] = f.rd_intensity[i] * f.revenue[i]
-        f.total_cost[i] = (f.material_cost[i] + labour + overheads + depreciation + interest
-                           + f.rd_spend[i])
-        f.value_added[i] = f.revenue[i] - f.material_cost[i] - overheads
-        f.value_added_prevprice[i] = f.revenue[i] * prevprice_per_revenue[s]
-        f.value_added_ytd[i] += f.value_added[i]
+        ceiling = capacity * capacity_factor[s] * max_utilisation
+        volume = (min(f.demand[i], ceiling) * run_rate(price, cash_cost, shutdown_band)
+                  * (1.0 if f.alive[i] else 0.0))
+        revenue = price * volume
+        material_cost = volume * material_cost_share[s] * inputs / productivity
+        labour = volume * labour_cost_share[s] * other_price / productivity
+        overheads = fixed_cost_rate * capacity * other_price    # capacity is monthly
+        rd_spend = f.rd_intensity[i] * revenue
+        value_added = revenue - material_cost - overheads
+        f.volume[i], f.revenue[i], f.material_cost[i], f.rd_spend[i] = (
+            volume, revenue, material_cost, rd_spend)
+        f.total_cost[i] = (material_cost + labour + overheads + depreciation_monthly * f.capital[i]
+                           + interest_monthly * f.debt[i] + rd_spend)
+        f.value_added[i] = value_added
+        f.value_added_prevprice[i] = revenue * prevprice_per_revenue[s]
+        f.value_added_ytd[i] += value_added
 
 
 def close_accounts(model: YichunModel) -> None:
