@@ -22,6 +22,7 @@ from model.population import (
     link_suppliers,
     synthesise,
 )
+from model.sampling import cumulative
 from model.scenario import N_MONTHS, ResolvedScenario, dotted, load_scenario
 from model.state import FirmViews
 from model.statistics import MONTHLY, Recorder, ScopeGroups
@@ -132,6 +133,7 @@ class YichunModel(mesa.Model):
             self.f.segment, weight, minlength=self.n_segments)
         self.entry_segment_weights = self.params.above_scale_firms_2021 / np.sum(
             self.params.above_scale_firms_2021)
+        self.entry_segment_cdf = cumulative(self.entry_segment_weights)
         self.government = Government(self, self.policy)
         self._enterprises: list[Enterprise] = []
         self.scope_groups = ScopeGroups()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.jit import jit
+from model.sampling import categorical
 from model.state import firm_arrays
 from model.structure import ABOVE_SCALE_LINE
 
@@ -107,6 +108,6 @@ def enter_small_firms(model: YichunModel) -> None:
     count = rng.poisson(p.small_firm_entry_per_year * model.population_scale / 12.0)
     if count == 0:
         return
-    segment = rng.choice(model.n_segments, count, p=model.entry_segment_weights)
+    segment = categorical(rng, model.entry_segment_cdf, count)
     revenue = model.small_firm_sizes(count)
     model.add_firms(segment, revenue)

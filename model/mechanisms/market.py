@@ -78,24 +78,26 @@ class CompetitiveGains:
     """
 
     def __init__(self) -> None:
-        self.levels = np.zeros((3, 0))        # productivity, quality, digital when last computed
-        self.factor = np.zeros(0)
+        self.levels = np.full((0, 3), np.nan)  # productivity, quality, digital when last computed
+        self.factor = np.zeros(0)               # (with spare rows, NaN: not yet computed)
         self.weights: tuple[float, ...] = ()
+        self.seen = 0                           # firms at the last update
 
     def update(self, model: YichunModel) -> np.ndarray:
-        f, p = model.f, model.params
+        f, p, n = model.f, model.params, model.f.n
         weights = (p.quality_weight, p.digital_weight, p.competitiveness_elasticity)
-        if weights != self.weights or self.factor.size > f.n:
+        if weights != self.weights or n < self.seen:
             self.__init__()
             self.weights = weights
-        if self.factor.size < f.n:
-            grow = f.n - self.factor.size
-            self.levels = np.pad(self.levels, ((0, 0), (0, grow)), constant_values=np.nan)
-            self.factor = np.pad(self.factor, (0, grow))
+        if self.factor.size < n:               # room for a year of entrants at a time
+            room = n + n // 8
+            self.levels = np.concatenate((self.levels, np.full((room - self.factor.size, 3), np.nan)))
+            self.factor = np.concatenate((self.factor, np.zeros(room - self.factor.size)))
+        self.seen = n
         rows = _changed(self.levels, f.productivity, f.quality, f.digital)
         gain = competitiveness_of(f, rows, p) / f.competitiveness_base[rows]
         self.factor[rows] = gain ** p.competitiveness_elasticity
-        return self.factor[: f.n]
+        return self.factor[:n]
 
 
 @jit
@@ -105,9 +107,9 @@ def _changed(levels, productivity, quality, digital):  # noqa: ANN001, ANN202
     rows = np.empty(productivity.size, dtype=np.int64)
     count = 0
     for i in range(productivity.size):
-        if (levels[0, i] != productivity[i] or levels[1, i] != quality[i]
-                or levels[2, i] != digital[i]):
-            levels[0, i], levels[1, i], levels[2, i] = productivity[i], quality[i], digital[i]
+        if (levels[i, 0] != productivity[i] or levels[i, 1] != quality[i]
+                or levels[i, 2] != digital[i]):
+            levels[i, 0], levels[i, 1], levels[i, 2] = productivity[i], quality[i], digital[i]
             rows[count] = i
             count += 1
     return rows[:count]

@@ -333,9 +333,10 @@ def open_plants(model: YichunModel, segment: np.ndarray, full_capacity: np.ndarr
         12.0 * full_capacity * p.initial_utilisation, 0.01) ** p.rd_size_elasticity
     # small new plants in a chain may become local suppliers of one of its large firms
     small = idx[(full_capacity * 12 < 5.0) & (rng.random(idx.size) < p.project_supplier_probability)]
-    large = np.flatnonzero(f.alive & (f.revenue_last_year >= 10.0)) if small.size else np.zeros(0, int)
-    for firm in small:
-        big = large[f.chain[large] == f.chain[firm]]
-        if f.chain[firm] >= 0 and big.size:
-            f.supplier_of[firm] = rng.choice(big)
+    if small.size:
+        large = np.flatnonzero(f.alive & (f.revenue_last_year >= 10.0))
+        for firm in small.tolist():
+            big = large[f.chain[large] == f.chain[firm]]
+            if f.chain[firm] >= 0 and big.size:
+                f.supplier_of[firm] = big[rng.integers(big.size)]   # rng.choice(big), less checking
     return idx
