@@ -170,9 +170,7 @@ class YichunModel(mesa.Model):
         f = self.f
         # a new firm comes with today's technology: its segment's productivity and quality
         initialise_firms(f, idx, segment, revenue, self.params, self.stream("entry"),
-                         technology=self.technology())
-        f.born_month[idx] = self.t
-        f.revenue_last_year[idx] = 0.0
+                         technology=self.technology(), opening_month=self.t)
         self.scope_groups.assign(f, idx)
         return idx
 

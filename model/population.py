@@ -219,46 +219,57 @@ def place_anchor_attributes(firms: FirmState, idx: np.ndarray, numbers: np.ndarr
 def certify(firms: FirmState, idx: np.ndarray, size: np.ndarray | None = None) -> None:
     """Make firms certified high-tech: R&D at least at the threshold for their size."""
     revenue = firms.revenue_last_year[idx] if size is None else size
+    for i, r in zip(idx.tolist(), revenue.tolist(), strict=True):
+        _certify(firms.high_tech, firms.rd_base, firms.rd_intensity, i, r)
+
+
+@jit
+def _certify(high_tech, rd_base, rd_intensity, i, revenue):  # noqa: ANN001, ANN202
+    """Firm i certified high-tech at annual `revenue`: its R&D at least at its size's threshold."""
     (small, rd_small), (mid, rd_mid), (_, rd_large) = HIGH_TECH_RD
-    floor = np.where(revenue < small, rd_small, np.where(revenue < mid, rd_mid, rd_large))
-    firms.high_tech[idx] = True
-    firms.rd_base[idx] = np.maximum(firms.rd_base[idx], floor * 1.02)
-    firms.rd_intensity[idx] = firms.rd_base[idx]
+    floor = rd_small if revenue < small else (rd_mid if revenue < mid else rd_large)
+    high_tech[i] = True
+    rd_base[i] = max(rd_base[i], floor * 1.02)
+    rd_intensity[i] = rd_base[i]
 
 
 def initialise_firms(f: FirmViews, idx: np.ndarray, segment: np.ndarray, revenue: np.ndarray,
                      params: Parameters, rng: np.random.Generator,
-                     technology: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+                     technology: tuple[np.ndarray, np.ndarray] | None = None,
+                     opening_month: int | None = None) -> None:
     """Fill the attributes of new firms `idx` (rows of `f`) from their segment and annual revenue.
 
     Each firm gets its chain and extra memberships, a county, productivity (concentrate-buying
     refiners at a cost premium; scaled so each segment's revenue-weighted mean of
     1/productivity is 1, the least productive held at cash break-even), R&D intensity rising
     with size (some firms certified high-tech), exposure to the carbonate price, a digital
-    level, capital and cash. A firm opening during the run comes with its segment's
-    `technology` of the month (productivity and quality factors by segment).
+    level, capital and cash. A firm opening during the run (in `opening_month`) comes with its
+    segment's `technology` of the month (productivity and quality factors by segment) and no
+    revenue last year.
     """
     n = idx.size
-    size = np.maximum(revenue, 0.01)
     sigma = params.rd_intensity_sigma
     # the draws, in a fixed order
     member_draw = rng.random((n, len(CHAINS)))
     county_draw = rng.random(n)
     productivity = np.exp(rng.normal(0.0, params.productivity_sigma, n))
-    rd = (params.rd_intensity_2021 * size ** params.rd_size_elasticity
-          * np.exp(rng.normal(-sigma**2 / 2, sigma, n)))
-    certified = rng.random(n) < np.minimum(params.high_tech_share * np.sqrt(size), 0.9)
+    rd_noise = np.exp(rng.normal(-sigma**2 / 2, sigma, n))
+    certify_draw = rng.random(n)
     integrated_draw = rng.random(n)
     mean_digital = np.where(revenue < ABOVE_SCALE_LINE, 0.7, 1.0) * params.digital_level_2021
     digital = sampling.beta(rng, mean_digital * 8, (1 - mean_digital) * 8)
+    rd_size_term = np.maximum(revenue, 0.01) ** params.rd_size_elasticity
+    if technology is None:
+        technology = _unchanged_technology(params)
     _fill_firms(_FILLED.of(f), idx, segment, revenue, member_draw, county_draw, productivity,
-                rd, integrated_draw, digital, *_segment_tables(params))
-    if certified.any():
-        certify(f, idx[certified])
-    if technology is not None:
-        f.productivity[idx] *= technology[0][segment]
-        f.quality[idx] *= technology[1][segment]
+                rd_size_term, rd_noise, certify_draw, integrated_draw, digital, *technology,
+                -1 if opening_month is None else opening_month, *_segment_tables(params))
     f.competitiveness_base[idx] = competitiveness_of(f, idx, params)
+
+
+def _unchanged_technology(params: Parameters) -> tuple[np.ndarray, np.ndarray]:
+    ones = np.ones(len(SEGMENT_IDS))
+    return ones, ones
 
 
 #: the firm arrays ``_fill_firms`` writes
@@ -267,7 +278,8 @@ _FILLED = firm_arrays("_FILLED", (
     "county", "volume", "demand", "capacity", "quality", "appeal", "anchor", "rd_intensity",
     "rd_base", "revenue_last_year", "integrated", "lithium_exposure", "productivity",
     "unit_va_2021", "digital", "capital", "cash", "utilisation_expected", "margin_expected",
-    "margin_last_year", "margin_two_years_ago", "expansion_rate", "supplier_of"), __name__)
+    "margin_last_year", "margin_two_years_ago", "expansion_rate", "supplier_of", "high_tech",
+    "born_month"), __name__)
 
 
 def _segment_tables(params: Parameters) -> tuple:
@@ -277,6 +289,7 @@ def _segment_tables(params: Parameters) -> tuple:
         np.isin(np.arange(len(CHAINS)), EMERGING_CHAINS),
         np.cumsum(load_geography(), axis=1), start_utilisation(params),
         np.array([params.lithium_input_share.get(seg, 0.0) for seg in SEGMENT_IDS]),
+        params.rd_intensity_2021, params.high_tech_share,
         SEGMENT_INDEX["li_upstream"], params.upstream_integrated_share,
         params.integrated_lithium_input_share, params.refiner_cost_premium,
         (params.material_cost_share + labour_cost_shares(params)) * 1.01,
@@ -285,9 +298,11 @@ def _segment_tables(params: Parameters) -> tuple:
 
 
 @jit
-def _fill_firms(f, idx, segment, revenue, member_draw, county_draw, productivity, rd,  # noqa: ANN001, ANN202, PLR0913
-                integrated_draw, digital, chain_of, member_probability, mid_down, emerging_chain,
-                county_cumulative, utilisation, lithium_input_share, upstream, integrated_share,
+def _fill_firms(f, idx, segment, revenue, member_draw, county_draw, productivity,  # noqa: ANN001, ANN202, PLR0913
+                rd_size_term, rd_noise, certify_draw, integrated_draw, digital,
+                technology_productivity, technology_quality, opening_month, chain_of,
+                member_probability, mid_down, emerging_chain, county_cumulative, utilisation,
+                lithium_input_share, rd_intensity_2021, high_tech_share, upstream, integrated_share,
                 integrated_input_share, refiner_cost_premium, break_even, material_cost_share,
                 fixed_cost_rate, capital_output_ratio, cash_to_revenue, margin_2021,
                 expansion_rate):
@@ -319,7 +334,8 @@ def _fill_firms(f, idx, segment, revenue, member_draw, county_draw, productivity
         f.quality[i] = 1.0
         f.appeal[i] = 1.0
         f.anchor[i] = -1
-        f.rd_intensity[i] = min(max(rd[k], 0.0), 0.15)
+        rd = rd_intensity_2021 * rd_size_term[k] * rd_noise[k]
+        f.rd_intensity[i] = min(max(rd, 0.0), 0.15)
         f.rd_base[i] = f.rd_intensity[i]
         f.revenue_last_year[i] = revenue[k]
         # upstream: integrated producers with their own ore, or concentrate-buying refiners,
@@ -350,6 +366,13 @@ def _fill_firms(f, idx, segment, revenue, member_draw, county_draw, productivity
         f.margin_two_years_ago[i] = margin_2021[s]
         f.expansion_rate[i] = expansion_rate
         f.supplier_of[i] = -1
+        if certify_draw[k] < min(high_tech_share * np.sqrt(max(revenue[k], 0.01)), 0.9):
+            _certify(f.high_tech, f.rd_base, f.rd_intensity, i, revenue[k])
+        f.productivity[i] *= technology_productivity[s]
+        f.quality[i] *= technology_quality[s]
+        if opening_month >= 0:
+            f.born_month[i] = opening_month
+            f.revenue_last_year[i] = 0.0
 
 
 def competitiveness_of(firms: FirmState, idx: np.ndarray | slice, params: Parameters) -> np.ndarray:

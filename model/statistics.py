@@ -98,13 +98,18 @@ class ScopeGroups:
     def assign(self, f: FirmViews, idx: np.ndarray) -> None:
         """Put firms `idx` into the groups of their current scopes (after a change of county)."""
         if self.group.size < f.n:
-            self.group = np.pad(self.group, (0, max(f.n, 2 * self.group.size) - self.group.size))
+            grown = np.zeros(max(f.n, 2 * self.group.size), dtype=np.int64)
+            grown[: self.group.size] = self.group
+            self.group = grown
         keys = _scope_keys(f.member, f.segment, f.county, idx, _SUB_SEGMENTS, _ETDZ)
-        for key in np.unique(keys[self._group_of_key[keys] < 0]).tolist():
-            self._group_of_key[key] = self.rows.shape[0]
-            row = (key >> np.arange(len(SCOPES))) & 1
-            self.rows = np.vstack([self.rows, row.astype(float)])
-        self.group[idx] = self._group_of_key[keys]
+        groups = self._group_of_key[keys]
+        if groups.size and groups.min() < 0:            # a combination of scopes not seen yet
+            for key in np.unique(keys[groups < 0]).tolist():
+                self._group_of_key[key] = self.rows.shape[0]
+                row = (key >> np.arange(len(SCOPES))) & 1
+                self.rows = np.vstack([self.rows, row.astype(float)])
+            groups = self._group_of_key[keys]
+        self.group[idx] = groups
 
     def weights(self, n: int) -> np.ndarray:
         """The (firms x scopes) 0/1 matrix of the first `n` firm rows."""
