@@ -22,7 +22,6 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from model import sampling
 from model.anchors import Anchor, anchor_capacity, load_anchors
 from model.errors import ParameterConflict
 from model.facts import revenue_2021_total
@@ -247,17 +246,11 @@ def initialise_firms(f: FirmViews, idx: np.ndarray, segment: np.ndarray, revenue
     segment's `technology` of the month (productivity and quality factors by segment) and no
     revenue last year.
     """
-    n = idx.size
-    sigma = params.rd_intensity_sigma
-    # the draws, in a fixed order
-    member_draw = rng.random((n, len(CHAINS)))
-    county_draw = rng.random(n)
-    productivity = np.exp(rng.normal(0.0, params.productivity_sigma, n))
-    rd_noise = np.exp(rng.normal(-sigma**2 / 2, sigma, n))
-    certify_draw = rng.random(n)
-    integrated_draw = rng.random(n)
-    mean_digital = np.where(revenue < ABOVE_SCALE_LINE, 0.7, 1.0) * params.digital_level_2021
-    digital = sampling.beta(rng, mean_digital * 8, (1 - mean_digital) * 8)
+    member_draw, county_draw, productivity_shock, rd_shock, certify_draw, integrated_draw, digital = (
+        _new_firm_draws(rng, revenue, len(CHAINS), params.productivity_sigma,
+                        params.rd_intensity_sigma, params.digital_level_2021))
+    productivity = np.exp(productivity_shock)
+    rd_noise = np.exp(rd_shock)
     rd_size_term = np.maximum(revenue, 0.01) ** params.rd_size_elasticity
     if technology is None:
         technology = _unchanged_technology(params)
@@ -265,6 +258,35 @@ def initialise_firms(f: FirmViews, idx: np.ndarray, segment: np.ndarray, revenue
                 rd_size_term, rd_noise, certify_draw, integrated_draw, digital, *technology,
                 -1 if opening_month is None else opening_month, *_segment_tables(params))
     f.competitiveness_base[idx] = competitiveness_of(f, idx, params)
+
+
+@jit
+def _new_firm_draws(rng, revenue, n_chains, productivity_sigma, rd_sigma, digital_2021):  # noqa: ANN001, ANN202
+    """A new firm's random draws, in a fixed order: chain memberships, county, productivity and
+    R&D shocks (normal), certification, integration, and its digital level (beta around
+    0.7x the 2021 mean below the above-scale line, the mean above it). One compiled call with
+    the generator (numba draws numpy's numbers, bit for bit) instead of a dozen numpy calls."""
+    n = revenue.size
+    member = np.empty((n, n_chains))
+    for k in range(n):
+        for c in range(n_chains):
+            member[k, c] = rng.random()
+    county, productivity, rd = np.empty(n), np.empty(n), np.empty(n)
+    certify, integrated, digital = np.empty(n), np.empty(n), np.empty(n)
+    for k in range(n):
+        county[k] = rng.random()
+    for k in range(n):
+        productivity[k] = rng.normal(0.0, productivity_sigma)
+    for k in range(n):
+        rd[k] = rng.normal(-rd_sigma**2 / 2, rd_sigma)
+    for k in range(n):
+        certify[k] = rng.random()
+    for k in range(n):
+        integrated[k] = rng.random()
+    for k in range(n):
+        mean = (0.7 if revenue[k] < ABOVE_SCALE_LINE else 1.0) * digital_2021
+        digital[k] = rng.beta(mean * 8, (1 - mean) * 8)
+    return member, county, productivity, rd, certify, integrated, digital
 
 
 def _unchanged_technology(params: Parameters) -> tuple[np.ndarray, np.ndarray]:
