@@ -25,6 +25,7 @@ import numpy as np
 from model.economy import YichunModel
 from model.mechanisms.innovation import BASE_RD_SUBSIDY
 from model.mechanisms.investment import CAPACITY_GAIN, PROGRAMS
+from model.sampling import bernoulli_rows
 from model.scenario import N_MONTHS, ResolvedScenario
 from model.state import BOOL_FIELDS, FLOAT_FIELDS, INT_FIELDS
 from model.structure import ABOVE_SCALE_LINE, SEGMENT_INDEX, SEGMENTS
@@ -210,12 +211,12 @@ class Firm(mesa.Agent):
         self.revenue_ytd += self.revenue
         self.profit_ytd += self.profit
 
-    def maybe_close(self, u_loss: float, u_background: float) -> None:
+    def maybe_close(self, u: float) -> None:
+        """Close with this firm's chance of exit (u: uniform below the highest such chance)."""
         p = self.model.params
-        losing = self.alive and self.loss_months >= p.exit_loss_months and u_loss < p.exit_probability
-        background = (self.alive and not self.above_scale
-                      and u_background < p.below_scale_exit_rate / 12.0)
-        if losing or background:
+        losing = p.exit_probability if self.loss_months >= p.exit_loss_months else 0.0
+        background = p.below_scale_exit_rate / 12.0 if not self.above_scale else 0.0
+        if self.alive and u < 1.0 - (1.0 - losing) * (1.0 - background):
             self.alive = self.above_scale = self.chain_leader = False
             self.capacity = self.pending_expansion = self.ramping = 0.0
             self.share = 0.0
@@ -328,17 +329,19 @@ class ReferenceModel(mesa.Model):
         for program in ("upgrade", "digital"):
             review = self.params.values[self.programs[program][0]]
             rng = self.stream(program)
-            u = rng.random(len(self.firms))
-            candidates = [f for f in self.firms if f.alive and u[f.index] < review and f.capital > 0]
+            reviewing = bernoulli_rows(rng, len(self.firms), review)
+            candidates = [f for f in (self.firms[i] for i in reviewing) if f.alive and f.capital > 0]
             noise = np.exp(rng.normal(0.0, self.params.decision_noise, len(candidates)))
             for firm, eps in zip(candidates, noise, strict=True):
                 firm.consider_project(program, eps)
         firms.do("close_accounts")
         # 6. exits (no projects are signed and no firms enter here)
         rng = self.stream("exit")
-        u_loss, u_background = rng.random(len(self.firms)), rng.random(len(self.firms))
-        for firm in self.firms:
-            firm.maybe_close(u_loss[firm.index], u_background[firm.index])
+        p = self.params
+        highest = 1.0 - (1.0 - p.exit_probability) * (1.0 - p.below_scale_exit_rate / 12.0)
+        picked = bernoulli_rows(rng, len(self.firms), highest)
+        for i, u in zip(picked, rng.random(picked.size) * highest, strict=True):
+            self.firms[i].maybe_close(u)
         # 8. statistics: flows of above-scale firms, stocks at December
         above = [f for f in self.firms if f.alive and f.above_scale]
         for name in self.flows:

@@ -24,7 +24,7 @@ from model.population import (
 )
 from model.sampling import cumulative
 from model.scenario import N_MONTHS, ResolvedScenario, dotted, load_scenario
-from model.state import FirmViews
+from model.state import FirmViews, Opening
 from model.statistics import MONTHLY, Recorder, ScopeGroups
 from model.step import one_step
 from model.structure import SEGMENTS
@@ -116,6 +116,7 @@ class YichunModel(mesa.Model):
         self.firms = synthesise(self.params, self.rng, self.population_scale)
         self.labour_cost_share = labour_cost_shares(self.params)
         self._views: FirmViews | None = None
+        self.waiting_firms: list[Opening] = []     # to open at the month's end, together
         self._subsets: dict[type, tuple] = {}
         self.base_demand = np.bincount(self.f.segment, self.f.volume, minlength=self.n_segments)
         self.base_capacity = np.bincount(self.f.segment, self.f.capacity, minlength=self.n_segments)

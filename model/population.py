@@ -246,47 +246,28 @@ def initialise_firms(f: FirmViews, idx: np.ndarray, segment: np.ndarray, revenue
     segment's `technology` of the month (productivity and quality factors by segment) and no
     revenue last year.
     """
-    member_draw, county_draw, productivity_shock, rd_shock, certify_draw, integrated_draw, digital = (
-        _new_firm_draws(rng, revenue, len(CHAINS), params.productivity_sigma,
-                        params.rd_intensity_sigma, params.digital_level_2021))
-    productivity = np.exp(productivity_shock)
-    rd_noise = np.exp(rd_shock)
-    rd_size_term = np.maximum(revenue, 0.01) ** params.rd_size_elasticity
-    if technology is None:
-        technology = _unchanged_technology(params)
-    _fill_firms(_FILLED.of(f), idx, segment, revenue, member_draw, county_draw, productivity,
-                rd_size_term, rd_noise, certify_draw, integrated_draw, digital, *technology,
+    # the draws, in a fixed order: uniforms (memberships, county, certification, integration),
+    # the productivity and R&D shocks, the digital level
+    uniform = rng.random((idx.size, len(CHAINS) + 3))
+    shock = rng.standard_normal((2, idx.size))
+    digital = _digital_levels(rng, revenue, params.digital_level_2021)
+    _fill_firms(_FILLED.of(f), idx, segment, revenue, uniform, shock, digital,
+                *(technology or _unchanged_technology(params)),
                 -1 if opening_month is None else opening_month, *_segment_tables(params))
     f.competitiveness_base[idx] = competitiveness_of(f, idx, params)
 
 
-@jit
-def _new_firm_draws(rng, revenue, n_chains, productivity_sigma, rd_sigma, digital_2021):  # noqa: ANN001, ANN202
-    """A new firm's random draws, in a fixed order: chain memberships, county, productivity and
-    R&D shocks (normal), certification, integration, and its digital level (beta around
-    0.7x the 2021 mean below the above-scale line, the mean above it). One compiled call with
-    the generator (numba draws numpy's numbers, bit for bit) instead of a dozen numpy calls."""
-    n = revenue.size
-    member = np.empty((n, n_chains))
-    for k in range(n):
-        for c in range(n_chains):
-            member[k, c] = rng.random()
-    county, productivity, rd = np.empty(n), np.empty(n), np.empty(n)
-    certify, integrated, digital = np.empty(n), np.empty(n), np.empty(n)
-    for k in range(n):
-        county[k] = rng.random()
-    for k in range(n):
-        productivity[k] = rng.normal(0.0, productivity_sigma)
-    for k in range(n):
-        rd[k] = rng.normal(-rd_sigma**2 / 2, rd_sigma)
-    for k in range(n):
-        certify[k] = rng.random()
-    for k in range(n):
-        integrated[k] = rng.random()
-    for k in range(n):
-        mean = (0.7 if revenue[k] < ABOVE_SCALE_LINE else 1.0) * digital_2021
-        digital[k] = rng.beta(mean * 8, (1 - mean) * 8)
-    return member, county, productivity, rd, certify, integrated, digital
+def _digital_levels(rng: np.random.Generator, revenue: np.ndarray, level_2021: float) -> np.ndarray:
+    """Digital levels: beta(8m, 8(1 - m)) around a mean m of 0.7x the 2021 level below the
+    above-scale line, the 2021 level above it. Drawn by group (numpy's beta with a parameter
+    per firm costs ~25 µs a call)."""
+    below = revenue < ABOVE_SCALE_LINE
+    digital = np.empty(revenue.size)
+    for group, mean in ((below, 0.7 * level_2021), (~below, level_2021)):
+        count = np.count_nonzero(group)
+        if count:
+            digital[group] = rng.beta(mean * 8, (1 - mean) * 8, count)
+    return digital
 
 
 def _unchanged_technology(params: Parameters) -> tuple[np.ndarray, np.ndarray]:
@@ -311,7 +292,8 @@ def _segment_tables(params: Parameters) -> tuple:
         np.isin(np.arange(len(CHAINS)), EMERGING_CHAINS),
         np.cumsum(load_geography(), axis=1), start_utilisation(params),
         np.array([params.lithium_input_share.get(seg, 0.0) for seg in SEGMENT_IDS]),
-        params.rd_intensity_2021, params.high_tech_share,
+        params.rd_intensity_2021, params.high_tech_share, params.productivity_sigma,
+        params.rd_intensity_sigma, params.rd_size_elasticity,
         SEGMENT_INDEX["li_upstream"], params.upstream_integrated_share,
         params.integrated_lithium_input_share, params.refiner_cost_premium,
         (params.material_cost_share + labour_cost_shares(params)) * 1.01,
@@ -320,14 +302,19 @@ def _segment_tables(params: Parameters) -> tuple:
 
 
 @jit
-def _fill_firms(f, idx, segment, revenue, member_draw, county_draw, productivity,  # noqa: ANN001, ANN202, PLR0913
-                rd_size_term, rd_noise, certify_draw, integrated_draw, digital,
+def _fill_firms(f, idx, segment, revenue, uniform, shock, digital,  # noqa: ANN001, ANN202, PLR0913
                 technology_productivity, technology_quality, opening_month, chain_of,
                 member_probability, mid_down, emerging_chain, county_cumulative, utilisation,
-                lithium_input_share, rd_intensity_2021, high_tech_share, upstream, integrated_share,
+                lithium_input_share, rd_intensity_2021, high_tech_share, productivity_sigma,
+                rd_sigma, rd_size_elasticity, upstream, integrated_share,
                 integrated_input_share, refiner_cost_premium, break_even, material_cost_share,
                 fixed_cost_rate, capital_output_ratio, cash_to_revenue, margin_2021,
                 expansion_rate):
+    """New firms' attributes from their draws: ``uniform`` (firms x chains + 3: memberships,
+    county, certification, integration), ``shock`` (2 x firms standard normals: productivity,
+    R&D) and ``digital``."""
+    n_chains = member_probability.shape[1]
+    productivity = np.exp(productivity_sigma * shock[0])
     n_seg = utilisation.size
     inverse = np.zeros(n_seg)
     weight = np.zeros(n_seg)
@@ -339,8 +326,8 @@ def _fill_firms(f, idx, segment, revenue, member_draw, county_draw, productivity
         # fixed per firm (segment and memberships never change)
         members = 0
         emerging = False
-        for c in range(member_draw.shape[1]):
-            f.member[i, c] = c == chain_of[s] or member_draw[k, c] < member_probability[s, c]
+        for c in range(n_chains):
+            f.member[i, c] = c == chain_of[s] or uniform[k, c] < member_probability[s, c]
             members += f.member[i, c]
             emerging = emerging or (f.member[i, c] and emerging_chain[c])
         f.lithium_mid_down[i] = mid_down[s]
@@ -348,7 +335,7 @@ def _fill_firms(f, idx, segment, revenue, member_draw, county_draw, productivity
         f.extra_memberships[i] = max(members - 1, 0)
         county = 0
         for j in range(county_cumulative.shape[1]):
-            county += county_draw[k] > county_cumulative[s, j]
+            county += uniform[k, n_chains] > county_cumulative[s, j]
         f.county[i] = county
         f.volume[i] = revenue[k] / 12.0
         f.demand[i] = revenue[k] / 12.0
@@ -356,13 +343,14 @@ def _fill_firms(f, idx, segment, revenue, member_draw, county_draw, productivity
         f.quality[i] = 1.0
         f.appeal[i] = 1.0
         f.anchor[i] = -1
-        rd = rd_intensity_2021 * rd_size_term[k] * rd_noise[k]
+        rd = (rd_intensity_2021 * max(revenue[k], 0.01) ** rd_size_elasticity
+              * np.exp(rd_sigma * shock[1, k] - rd_sigma**2 / 2))
         f.rd_intensity[i] = min(max(rd, 0.0), 0.15)
         f.rd_base[i] = f.rd_intensity[i]
         f.revenue_last_year[i] = revenue[k]
         # upstream: integrated producers with their own ore, or concentrate-buying refiners,
         # which work at a higher unit cost
-        integrated = s == upstream and integrated_draw[k] < integrated_share
+        integrated = s == upstream and uniform[k, n_chains + 2] < integrated_share
         f.integrated[i] = integrated
         f.lithium_exposure[i] = integrated_input_share if integrated else lithium_input_share[s]
         if s == upstream and not integrated:
@@ -388,7 +376,7 @@ def _fill_firms(f, idx, segment, revenue, member_draw, county_draw, productivity
         f.margin_two_years_ago[i] = margin_2021[s]
         f.expansion_rate[i] = expansion_rate
         f.supplier_of[i] = -1
-        if certify_draw[k] < min(high_tech_share * np.sqrt(max(revenue[k], 0.01)), 0.9):
+        if uniform[k, n_chains + 1] < min(high_tech_share * np.sqrt(max(revenue[k], 0.01)), 0.9):
             _certify(f.high_tech, f.rd_base, f.rd_intensity, i, revenue[k])
         f.productivity[i] *= technology_productivity[s]
         f.quality[i] *= technology_quality[s]

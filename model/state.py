@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import operator
 from collections import namedtuple
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -138,3 +140,12 @@ def firm_arrays(typename: str, names: tuple[str, ...], module: str) -> type:
     getter = operator.attrgetter(*names, "n")
     kind.of = classmethod(lambda cls, views: cls._make(getter(views)))
     return kind
+
+
+class Opening(NamedTuple):
+    """Firms waiting to open this month (``demography.open_firms``): their segments and annual
+    revenue, and what to do with their rows once they exist."""
+
+    segment: np.ndarray
+    revenue: np.ndarray
+    opened: Callable[[np.ndarray], None] | None = None

@@ -39,8 +39,9 @@ def one_step(model: YichunModel) -> None:
     investment.upgrade_projects(model, "digital")
     production.close_accounts(model)            #    profit, tax, cash, debt
     projects.sign_projects(model)               # 6. entry and exit
-    projects.advance_projects(model)
+    projects.advance_projects(model)            #    finished projects: hosts expand, plants wait
     demography.close_firms(model)
     demography.enter_small_firms(model)
+    demography.open_firms(model)                #    new plants and small entrants open together
     demography.count_new_plants(model)
     model.recorder.record_month()               # 8. statistics

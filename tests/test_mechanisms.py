@@ -170,6 +170,7 @@ def test_approval_reform_brings_starts_forward(small_model):
 
 def test_sustained_losses_lead_to_exit(small_model):
     model = advanced(small_model, 1)
+    model.params = copy.deepcopy(model.params)      # the scenario's parameters are shared
     model.params.override("exit_probability", 1.0)
     f = model.f
     losers = np.flatnonzero(f.alive)[:25]
@@ -177,6 +178,38 @@ def test_sustained_losses_lead_to_exit(small_model):
     demography.close_firms(model)
     assert not model.f.alive[losers].any()
     assert (model.f.capacity[losers] == 0).all()
+
+
+def test_exit_hazards_combine_as_independent_events(small_model):
+    """A firm with a loss streak closes with ``exit_probability``, a below-scale firm with the
+    background rate, one exposed to both with 1 - (1 - a)(1 - b); other firms never close.
+    (Firms are picked by thinning, so this checks the chances, not just the direction.)"""
+    model = advanced(small_model, 1)
+    model.params = copy.deepcopy(model.params)      # the scenario's parameters are shared
+    model.params.override("exit_probability", 0.2)
+    model.params.override("below_scale_exit_rate", 0.48)        # 0.04 a month
+    f = model.f
+    live = np.flatnonzero(f.alive)
+    f.loss_months[live[::2]] = 100
+    saved = {k: getattr(f, k).copy() for k in ("alive", "above_scale", "chain_leader", "capacity",
+                                                "pending_expansion", "ramping", "share", "supplier_of")}
+    groups = {(streak, above): live[((f.loss_months[live] >= 100) == streak)
+                                    & (f.above_scale[live] == above)]
+              for streak in (True, False) for above in (True, False)}
+    closed = {key: 0 for key in groups}
+    reps = 200
+    for _ in range(reps):
+        demography.close_firms(model)
+        for key, rows in groups.items():
+            closed[key] += int((~f.alive[rows]).sum())
+        for k, v in saved.items():
+            getattr(f, k)[:] = v
+    expected = {(True, True): 0.2, (False, False): 0.04, (True, False): 1 - 0.8 * 0.96,
+                (False, True): 0.0}
+    for key, rows in groups.items():
+        assert rows.size >= 20, key
+        rate, p = closed[key] / (reps * rows.size), expected[key]
+        assert rate == pytest.approx(p, abs=4 * np.sqrt(p * (1 - p) / (reps * rows.size)) + 1e-12), key
 
 
 def test_chain_leader_rule_of_annex_9(small_model):

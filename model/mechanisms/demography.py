@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.jit import jit
-from model.sampling import categorical
-from model.state import firm_arrays
+from model.sampling import bernoulli_rows, categorical
+from model.state import Opening, firm_arrays
 from model.structure import ABOVE_SCALE_LINE
 
 if TYPE_CHECKING:
@@ -73,12 +73,17 @@ def _count_new_plants(f, t, line):  # noqa: ANN001, ANN202
 
 def close_firms(model: YichunModel) -> None:
     """Firms with long loss streaks close (``exit_probability`` a month once the streak reaches
-    ``exit_loss_months``); below-scale firms also close at a background rate."""
+    ``exit_loss_months``); below-scale firms also close at a background rate. The two hazards
+    are independent: a firm exposed to both closes with probability 1 - (1 - a)(1 - b). Firms
+    are first picked at the highest such probability, then each picked firm closes with its
+    own probability over that one (thinning: the same chances, with draws only for the few
+    firms picked)."""
     f, p, rng = model.f, model.params, model.stream("exit")
-    losing_draw = rng.random(f.n)
-    background_draw = rng.random(f.n)
-    _close(model.arrays(_CLOSING), losing_draw, background_draw, p.exit_loss_months, p.exit_probability,
-           p.below_scale_exit_rate / 12.0)
+    losing, background = p.exit_probability, p.below_scale_exit_rate / 12.0
+    highest = 1.0 - (1.0 - losing) * (1.0 - background)
+    picked = bernoulli_rows(rng, f.n, highest)
+    _close(model.arrays(_CLOSING), picked, rng.random(picked.size) * highest, p.exit_loss_months,
+           losing, background)
 
 
 _CLOSING = firm_arrays("_CLOSING", (
@@ -87,20 +92,24 @@ _CLOSING = firm_arrays("_CLOSING", (
 
 
 @jit
-def _close(f, losing_draw, background_draw, exit_loss_months, exit_probability,  # noqa: ANN001, ANN202
-           background_rate):
+def _close(f, picked, draw, exit_loss_months, losing_hazard, background_hazard):  # noqa: ANN001, ANN202
+    """Each picked firm closes if its draw (uniform below the picking probability) falls below
+    its own probability of closing; suppliers of a closed firm lose their buyer."""
     closed = np.zeros(f.n, dtype=np.bool_)
-    for i in range(f.n):
-        losing = f.loss_months[i] >= exit_loss_months and losing_draw[i] < exit_probability
-        background = not f.above_scale[i] and background_draw[i] < background_rate
-        if f.alive[i] and (losing or background):
-            closed[i] = True
+    any_closed = False
+    for k in range(picked.size):
+        i = picked[k]
+        losing = losing_hazard if f.loss_months[i] >= exit_loss_months else 0.0
+        background = background_hazard if not f.above_scale[i] else 0.0
+        if f.alive[i] and draw[k] < 1.0 - (1.0 - losing) * (1.0 - background):
+            closed[i] = any_closed = True
             f.alive[i] = f.above_scale[i] = f.chain_leader[i] = False
             f.capacity[i] = f.pending_expansion[i] = f.ramping[i] = f.share[i] = 0.0
             f.supplier_of[i] = -1
-    for i in range(f.n):           # suppliers of a closed firm lose their buyer
-        if f.supplier_of[i] >= 0 and closed[f.supplier_of[i]]:
-            f.supplier_of[i] = -1
+    if any_closed:
+        for i in range(f.n):
+            if f.supplier_of[i] >= 0 and closed[f.supplier_of[i]]:
+                f.supplier_of[i] = -1
 
 
 def enter_small_firms(model: YichunModel) -> None:
@@ -109,5 +118,20 @@ def enter_small_firms(model: YichunModel) -> None:
     if count == 0:
         return
     segment = categorical(rng, model.entry_segment_cdf, count)
-    revenue = model.small_firm_sizes(count)
-    model.add_firms(segment, revenue)
+    model.waiting_firms.append(Opening(segment, model.small_firm_sizes(count)))
+
+
+def open_firms(model: YichunModel) -> None:
+    """The month's new firms open together, new plants of finished projects and small entrants
+    alike (setting up new firms costs the same for one or a hundred); each kind then does
+    what it does with its firms."""
+    waiting, model.waiting_firms = model.waiting_firms, []
+    if not waiting:
+        return
+    idx = model.add_firms(np.concatenate([w.segment for w in waiting]),
+                          np.concatenate([w.revenue for w in waiting]))
+    start = 0
+    for w in waiting:
+        if w.opened is not None:
+            w.opened(idx[start: start + w.segment.size])
+        start += w.segment.size

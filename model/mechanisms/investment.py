@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.jit import jit
+from model.sampling import bernoulli_rows
 from model.state import firm_arrays
 from model.structure import COUNTIES
 
@@ -120,7 +121,7 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
     """Firms weigh upgrade (or digital) projects; funds rank and pay; projects raise productivity."""
     f, p, t, rng = model.f, model.params, model.t, model.stream(program)
     review, cost_share, prod_gain, digital_gain = (p.values[k] for k in PROGRAMS[program])
-    candidates = _applicants(f.alive, rng.random(f.n), review, f.capital)
+    candidates = _applicants(f.alive, f.capital, bernoulli_rows(rng, f.n, review))
     if candidates.size == 0:
         return
     capacity_gain = p.values[CAPACITY_GAIN[program]] if CAPACITY_GAIN[program] else 0.0
@@ -221,12 +222,12 @@ def _fund_projects(f, candidates, cost, variable_cost, bound, margin, noise, fin
 
 
 @jit
-def _applicants(alive, draw, review_probability, capital):  # noqa: ANN001, ANN202
-    """Rows of the live firms with capital that review a project this month."""
-    rows = np.empty(alive.size, dtype=np.int64)
+def _applicants(alive, capital, reviewing):  # noqa: ANN001, ANN202
+    """The firms reviewing a project this month that are alive and have capital."""
+    rows = np.empty(reviewing.size, dtype=np.int64)
     count = 0
-    for i in range(alive.size):
-        if alive[i] and draw[i] < review_probability and capital[i] > 0:
+    for i in reviewing:
+        if alive[i] and capital[i] > 0:
             rows[count] = i
             count += 1
     return rows[:count]

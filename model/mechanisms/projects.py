@@ -10,6 +10,7 @@ and expansions (``anchors.yaml``) are projects too, with their own dates, sizes 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from model.jit import jit
 from model.population import place_anchor_attributes
 from model.sampling import categorical, cumulative
 from model.scenario import month_index
+from model.state import Opening
 from model.structure import CHAINS, COUNTIES, SEGMENT_INDEX, SEGMENTS
 
 if TYPE_CHECKING:
@@ -220,11 +222,21 @@ def advance_projects(model: YichunModel) -> None:
         np.add.at(f.ramping, firm, full_capacity[j])
         np.add.at(f.capital, firm, book.amount[opening[j]] * built[j])
         book.firm[opening[j]] = firm
-    if new_firm.any():
+    catch_up_ramp(model, opening[~new_firm])
+    if new_firm.any():           # new plants open with the month's other new firms
         plants = opening[new_firm]
-        book.firm[plants] = open_plants(model, book.segment[plants], full_capacity[new_firm],
-                                        book.amount[plants] * built[new_firm])
-    catch_up_ramp(model, opening)
+        model.waiting_firms.append(Opening(
+            book.segment[plants], np.full(plants.size, 1e-6),
+            partial(_plants_opened, model, plants, full_capacity[new_firm],
+                    book.amount[plants] * built[new_firm])))
+
+
+def _plants_opened(model: YichunModel, projects: np.ndarray, full_capacity: np.ndarray,
+                   investment: np.ndarray, idx: np.ndarray) -> None:
+    """The plants of finished `projects` have opened as firms `idx`: equip them."""
+    equip_plants(model, idx, full_capacity, investment)
+    model.projects.firm[projects] = idx
+    catch_up_ramp(model, projects)
 
 
 @jit
@@ -253,30 +265,49 @@ def expansion_hosts(model: YichunModel, segment: np.ndarray, rng: np.random.Gene
 
 @jit
 def _capacity_draw(firm_segment, alive, capacity, n_seg, segment, uniform):  # noqa: ANN001, ANN202
-    """Live firms in segment order (row order within a segment), their running total of
-    capacity, and for each draw the firm whose stretch of its segment's total it falls in."""
-    count = np.zeros(n_seg + 1, dtype=np.int64)
+    """For each draw k, the live firm of segment[k] at which its segment's running total of
+    capacity (in row order) first exceeds uniform[k] x the segment's total: a firm is drawn in
+    proportion to its capacity. Two passes over the firms, the second ending once every draw
+    has its firm."""
+    total = np.zeros(n_seg)
+    last_live = np.full(n_seg, -1)
     for i in range(firm_segment.size):
         if alive[i] and capacity[i] > 0:
-            count[firm_segment[i] + 1] += 1
-    end = np.cumsum(count)[1:]                     # firms of segments <= s
-    live = np.empty(end[-1] if n_seg else 0, dtype=np.int64)
-    fill = end - count[1:]
-    for i in range(firm_segment.size):
-        if alive[i] and capacity[i] > 0:
-            live[fill[firm_segment[i]]] = i
-            fill[firm_segment[i]] += 1
-    cumulative = np.cumsum(capacity[live])
-    hosts = np.full(segment.size, -1, dtype=np.int64)
-    for k in range(segment.size):
+            total[firm_segment[i]] += capacity[i]
+            last_live[firm_segment[i]] = i
+    target = uniform * total[segment]
+    # each segment's draws in rising target, as a chain: first[s], then following[k]
+    first, tail = np.full(n_seg, -1), np.full(n_seg, -1)
+    following = np.full(segment.size, -1)
+    pending = 0
+    for k in np.argsort(target):
         s = segment[k]
-        start = end[s - 1] if s > 0 else 0
-        if end[s] <= start:
+        if total[s] <= 0:
             continue
-        before = cumulative[start - 1] if start > 0 else 0.0
-        target = before + uniform[k] * (cumulative[end[s] - 1] - before)
-        pick = np.searchsorted(cumulative, target, side="right")
-        hosts[k] = live[min(pick, end[s] - 1, live.size - 1)]
+        if first[s] < 0:
+            first[s] = k
+        else:
+            following[tail[s]] = k
+        tail[s] = k
+        pending += 1
+    hosts = np.full(segment.size, -1)
+    running = np.zeros(n_seg)
+    for i in range(firm_segment.size):
+        if pending == 0:
+            break
+        s = firm_segment[i]
+        if first[s] < 0 or not alive[i] or capacity[i] <= 0:
+            continue
+        running[s] += capacity[i]
+        k = first[s]
+        while k >= 0 and running[s] > target[k]:
+            hosts[k] = i
+            pending -= 1
+            k = following[k]
+        first[s] = k
+    for k in range(segment.size):      # a draw at the very top of its segment's total
+        if hosts[k] < 0:
+            hosts[k] = last_live[segment[k]]
     return hosts
 
 
@@ -319,13 +350,20 @@ def open_anchor_projects(model: YichunModel, projects: np.ndarray, full_capacity
 
 def open_plants(model: YichunModel, segment: np.ndarray, full_capacity: np.ndarray,
                 investment: np.ndarray, county: int | None = None) -> np.ndarray:
-    """New firms from attracted projects: they start empty and ramp up to full capacity."""
-    p, rng = model.params, model.stream("links")
+    """New firms from attracted projects, opened at once (the named anchor plants)."""
     idx = model.add_firms(segment, np.full(segment.size, 1e-6))
-    f = model.f
     if county is not None:
-        f.county[idx] = county
+        model.f.county[idx] = county
         model.refresh_scopes(idx)
+    equip_plants(model, idx, full_capacity, investment)
+    return idx
+
+
+def equip_plants(model: YichunModel, idx: np.ndarray, full_capacity: np.ndarray,
+                 investment: np.ndarray) -> None:
+    """New plants (firms `idx`) start empty and ramp up to full capacity; small ones may
+    become local suppliers of a large firm of their chain."""
+    p, rng, f = model.params, model.stream("links"), model.f
     f.ramping[idx] = full_capacity
     f.capital[idx] = investment
     f.cash[idx] = 0.05 * investment
@@ -339,4 +377,3 @@ def open_plants(model: YichunModel, segment: np.ndarray, full_capacity: np.ndarr
             big = large[f.chain[large] == f.chain[firm]]
             if f.chain[firm] >= 0 and big.size:
                 f.supplier_of[firm] = big[rng.integers(big.size)]   # rng.choice(big), less checking
-    return idx
