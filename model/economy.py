@@ -114,6 +114,7 @@ class YichunModel(mesa.Model):
 
         self.conditions = build_conditions(scenario, self.params, self.rng)
         self.firms = synthesise(self.params, self.rng, self.population_scale)
+        self.first_entrant = self.firms.n          # rows from here on opened during the run
         self.labour_cost_share = labour_cost_shares(self.params)
         self._views: FirmViews | None = None
         self.waiting_firms: list[Opening] = []     # to open at the month's end, together

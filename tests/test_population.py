@@ -56,3 +56,20 @@ def test_same_seed_same_population_other_seed_differs():
     c = synthesise(Parameters(), np.random.default_rng(6))
     assert np.array_equal(a.revenue_last_year[: a.n], b.revenue_last_year[: b.n])
     assert not np.array_equal(a.revenue_last_year[: a.n], c.revenue_last_year[: c.n])
+
+
+def test_firm_arrays_grow_keeping_their_values():
+    """Adding firms beyond the reserved rows moves every attribute to larger arrays: values
+    kept, new rows at their defaults (-1 for a missing supplier or anchor)."""
+    from model.state import FirmState
+
+    firms = FirmState(size=4)
+    idx = firms.add(3)
+    firms.capacity[idx] = [1.0, 2.0, 3.0]
+    firms.supplier_of[idx] = 5
+    firms.member[1, 2] = True
+    more = firms.add(10)
+    assert firms.size >= 13 and more.tolist() == list(range(3, 13))
+    assert firms.capacity[:4].tolist() == [1.0, 2.0, 3.0, 0.0]
+    assert firms.supplier_of[:4].tolist() == [5, 5, 5, -1] and (firms.anchor[:13] == -1).all()
+    assert firms.member[1, 2] and firms.member.sum() == 1

@@ -52,9 +52,9 @@ def roll_prices(model: YichunModel) -> None:
 
 
 def count_new_plants(model: YichunModel) -> None:
-    """New plants enter the statistics once their annualised revenue passes the line."""
-    _count_new_plants(model.arrays(_NEW_PLANTS), model.t,
-                      ABOVE_SCALE_LINE)
+    """New plants enter the statistics once their annualised revenue passes the line (only
+    firms opened in the last 12 months can: the rows after the starting population)."""
+    _count_new_plants(model.arrays(_NEW_PLANTS), model.first_entrant, model.t, ABOVE_SCALE_LINE)
 
 
 _NEW_PLANTS = firm_arrays("_NEW_PLANTS", (
@@ -62,8 +62,8 @@ _NEW_PLANTS = firm_arrays("_NEW_PLANTS", (
 
 
 @jit
-def _count_new_plants(f, t, line):  # noqa: ANN001, ANN202
-    for i in range(f.n):
+def _count_new_plants(f, first, t, line):  # noqa: ANN001, ANN202
+    for i in range(first, f.n):
         months_open = t - f.born_month[i] + 1
         if f.alive[i] and not f.above_scale[i] and 0 < months_open <= 12:
             annualised = f.revenue_ytd[i] * 12.0 / min(months_open, t % 12 + 1)
