@@ -4,12 +4,12 @@ A mechanism's arithmetic over firms, which numpy runs as a dozen passes each wri
 temporary array, runs as one compiled pass over the firms; segment totals are accumulated in
 the same pass, in row order, as ``np.bincount`` does. Transcendental functions (exp, log,
 powers) stay in numpy, whose vectorised versions are faster than a scalar loop calling them
-(and round differently in the last bit). Random draws come from numpy's generators: numpy
-draws them, or a loop given the generator does (numba draws the same numbers). The settings
-keep results exact and reproducible: no fastmath (no reassociation or fused multiply-add, so
-a loop gives the bits of the numpy expression it replaces), numpy's error model (x / 0 is
-inf, not an exception), and ``cache=True`` (compiled once per installation, into
-``__pycache__``). ``NUMBA_DISABLE_JIT=1`` runs the loops as plain
+(and round differently in the last bit); a loop over a few new firms computes them itself.
+Random draws come from numpy's generators. The settings keep results exact and
+reproducible: no fastmath (no reassociation or fused multiply-add, so a loop gives the bits
+of the numpy expression it replaces), numpy's error model (x / 0 is inf, not an exception),
+and ``cache=True`` (compiled once per installation, into ``__pycache__``).
+``NUMBA_DISABLE_JIT=1`` runs the loops as plain
 Python, for debugging.
 """
 

@@ -71,24 +71,29 @@ class FirmState:
     member: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
-        self._allocate(self.size)
-
-    def _allocate(self, size: int) -> None:
-        """Each attribute a row of one block per dtype (three allocations, not 68)."""
-        for names, dtype in ((FLOAT_FIELDS, np.float64), (INT_FIELDS, np.int64), (BOOL_FIELDS, bool)):
-            block = np.zeros((len(names), size), dtype=dtype)
-            for row, name in zip(block, names, strict=True):
-                if name in NEG_ONE:
-                    row[:] = -1
-                setattr(self, name, row)
-        self.member = np.zeros((size, len(CHAINS)), dtype=bool)
+        for name in FLOAT_FIELDS:
+            setattr(self, name, np.zeros(self.size))
+        for name in INT_FIELDS:    # zeros untouched until used (np.full writes every page)
+            setattr(self, name, np.full(self.size, -1, dtype=np.int64) if name in NEG_ONE
+                    else np.zeros(self.size, dtype=np.int64))
+        for name in BOOL_FIELDS:
+            setattr(self, name, np.zeros(self.size, dtype=bool))
+        self.member = np.zeros((self.size, len(CHAINS)), dtype=bool)
 
     def _grow(self, needed: int) -> None:
-        old = {name: getattr(self, name) for name in (*FLOAT_FIELDS, *INT_FIELDS, *BOOL_FIELDS, "member")}
+        """Larger arrays, one attribute at a time (each its own allocation: rows of one block
+        would share huge pages with their neighbours' unused tails, ~6% more resident memory
+        at 10^6 firms)."""
         new_size = max(needed, int(self.size * 1.5) + 16)
-        self._allocate(new_size)
-        for name, values in old.items():
-            getattr(self, name)[: self.size] = values
+        for name in (*FLOAT_FIELDS, *INT_FIELDS, *BOOL_FIELDS):
+            old = getattr(self, name)
+            fill = -1 if name in NEG_ONE else 0
+            new = np.full(new_size, fill, dtype=old.dtype)
+            new[: self.size] = old
+            setattr(self, name, new)
+        member = np.zeros((new_size, len(CHAINS)), dtype=bool)
+        member[: self.size] = self.member
+        self.member = member
         self.size = new_size
 
     def add(self, count: int) -> np.ndarray:

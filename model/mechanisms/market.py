@@ -39,10 +39,14 @@ _LITHIUM = np.array(IS_LITHIUM)
 def drift_appeal(model: YichunModel) -> None:
     """Each firm wins and loses customers: a persistent log-AR(1), less volatile for larger firms."""
     f, p, rng = model.f, model.params, model.stream("market")
-    size, drift = _size_and_drift(f.capacity, f.born_month, model.t, p.young_firm_growth)
-    sigma = p.appeal_volatility * size ** p.volatility_size_elasticity
+    # in place where it can be (at 10^6 firms each temporary array is 8 MB)
+    sigma, drift = _size_and_drift(f.capacity, f.born_month, model.t, p.young_firm_growth)
+    np.power(sigma, p.volatility_size_elasticity, out=sigma)   # size -> volatility
+    sigma *= p.appeal_volatility
     shock = rng.standard_normal(f.n)  # the same draws as rng.normal(0, sigma)
-    np.exp(_log_ar1(np.log(f.appeal), p.appeal_persistence, drift, sigma, shock), out=f.appeal)
+    level = np.log(f.appeal)
+    _log_ar1(level, p.appeal_persistence, drift, sigma, shock)
+    np.exp(level, out=f.appeal)
 
 
 @jit
@@ -59,10 +63,9 @@ def _size_and_drift(capacity, born_month, t, young_firm_growth):  # noqa: ANN001
 
 @jit
 def _log_ar1(log_level, persistence, drift, sigma, shock):  # noqa: ANN001, ANN202
-    out = np.empty(log_level.size)
+    """One step of the log-AR(1), in place."""
     for i in range(log_level.size):
-        out[i] = persistence * log_level[i] + drift[i] + sigma[i] * shock[i]
-    return out
+        log_level[i] = persistence * log_level[i] + drift[i] + sigma[i] * shock[i]
 
 
 class CompetitiveGains:
