@@ -113,6 +113,8 @@ def _close(f, picked, draw, exit_loss_months, losing_hazard, background_hazard):
 
 
 def enter_small_firms(model: YichunModel) -> None:
+    """Small firms enter at a Poisson rate, in segments weighted by their 2021 above-scale
+    firm counts, sized below the above-scale line; they open with the month's new plants."""
     p, rng = model.params, model.stream("entry")
     count = rng.poisson(p.small_firm_entry_per_year * model.population_scale / 12.0)
     if count == 0:
