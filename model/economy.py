@@ -133,9 +133,8 @@ class YichunModel(mesa.Model):
         self.base_productivity = np.bincount(self.f.segment, weight * self.f.productivity,
                                              minlength=self.n_segments) / np.bincount(
             self.f.segment, weight, minlength=self.n_segments)
-        self.entry_segment_weights = self.params.above_scale_firms_2021 / np.sum(
-            self.params.above_scale_firms_2021)
-        self.entry_segment_cdf = cumulative(self.entry_segment_weights)
+        self.entry_segment_cdf = cumulative(self.params.above_scale_firms_2021 / np.sum(
+            self.params.above_scale_firms_2021))      # small entrants' segments
         self.government = Government(self, self.policy)
         self._enterprises: list[Enterprise] = []
         self.scope_groups = ScopeGroups()

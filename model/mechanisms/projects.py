@@ -35,6 +35,8 @@ _FIELDS = ("sign_month", "start_month", "done_month", "segment", "chain", "amoun
            "realised", "stage", "firm", "anchor")
 #: anchor projects were signed before the simulation; they do not count as signings
 ANCHOR_SIGNED = -1000
+#: a new plant's annual revenue when it opens (it starts empty and ramps up)
+NEW_PLANT_REVENUE = 1e-6
 
 
 class ProjectBook:
@@ -226,7 +228,7 @@ def advance_projects(model: YichunModel) -> None:
     if new_firm.any():           # new plants open with the month's other new firms
         plants = opening[new_firm]
         model.waiting_firms.append(Opening(
-            book.segment[plants], np.full(plants.size, 1e-6),
+            book.segment[plants], np.full(plants.size, NEW_PLANT_REVENUE),
             partial(_plants_opened, model, plants, full_capacity[new_firm],
                     book.amount[plants] * built[new_firm])))
 
@@ -351,7 +353,7 @@ def open_anchor_projects(model: YichunModel, projects: np.ndarray, full_capacity
 def open_plants(model: YichunModel, segment: np.ndarray, full_capacity: np.ndarray,
                 investment: np.ndarray, county: int | None = None) -> np.ndarray:
     """New firms from attracted projects, opened at once (the named anchor plants)."""
-    idx = model.add_firms(segment, np.full(segment.size, 1e-6))
+    idx = model.add_firms(segment, np.full(segment.size, NEW_PLANT_REVENUE))
     if county is not None:
         model.f.county[idx] = county
         model.refresh_scopes(idx)
