@@ -9,7 +9,7 @@ while the month's release lasts; every payment is recorded (month, firm, instrum
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
@@ -19,6 +19,9 @@ from model.scenario import Policy, month_index
 if TYPE_CHECKING:
     from model.economy import YichunModel
 
+#: who a fund may pay (``eligibility`` in a scenario), in the order of the codes
+#: ``investment._fund_projects`` reads
+ELIGIBILITY = ("all", "above_scale", "sme", "etdz")
 INSTRUMENTS: tuple[str, ...] = (
     "tech_upgrade_fund", "digital_transformation_fund", "etdz_digital_fund", "sme_fund",
     "chain_leader_award", "scale_milestone_award", "gazelle_award",
@@ -32,7 +35,7 @@ class Government(mesa.Agent):
         super().__init__(model)
         self.policy = policy
         self.paid_by_year: dict[tuple[str, int], float] = defaultdict(float)
-        self._ledger: list[tuple[np.ndarray, np.ndarray, str, np.ndarray]] = []
+        self._ledger: list[tuple[int, np.ndarray, str, np.ndarray]] = []   # month, firms, paid
 
     @property
     def policy(self) -> Policy:
@@ -47,6 +50,9 @@ class Government(mesa.Agent):
                         for name in INSTRUMENTS for inst in (self._instrument(name),)}
         self._funds = {program: [(name, inst) for name, inst in policy.instruments.funds().items()
                                  if inst.program == program] for program in ("upgrade", "digital")}
+        self._fund_rules = {program: np.array(
+            [(inst.subsidy_rate, inst.per_project_cap, 0.0, ELIGIBILITY.index(inst.eligibility))
+             for _, inst in funds]).reshape(-1, 4) for program, funds in self._funds.items()}
 
     # ------------------------------------------------------------------ budgets
     def _instrument(self, name: str):
@@ -56,10 +62,15 @@ class Government(mesa.Agent):
         enabled, first, last = self._window[name]
         return enabled and first <= t <= last
 
-    def active_funds(self, program: str, t: int) -> list[tuple[str, Any]]:
-        """The subsidy funds of a program ("upgrade" or "digital") open in month t, in the
-        order they rank applicants (the city fund first)."""
-        return [(name, inst) for name, inst in self._funds[program] if self.active(name, t)]
+    def fund_terms(self, program: str, t: int) -> tuple[list[str], np.ndarray]:
+        """The funds of a program open in month t, in ranking order, and their terms as rows
+        (subsidy rate, cap per project, money left this month, ``ELIGIBILITY`` code)."""
+        funds = self._funds[program]
+        open_now = [k for k, (name, _) in enumerate(funds) if self.active(name, t)]
+        terms = self._fund_rules[program][open_now]
+        for row, k in enumerate(open_now):
+            terms[row, 2] = self.available(funds[k][0], t)
+        return [funds[k][0] for k in open_now], terms
 
     def yearly_budget(self, name: str, year: int) -> float:
         inst = self._instrument(name)
@@ -95,10 +106,10 @@ class Government(mesa.Agent):
         if firms.size == 0:
             return
         self.paid_by_year[(name, 2022 + t // 12)] += float(amounts.sum())
-        self._ledger.append((np.full(firms.size, t), firms.copy(), name, amounts.copy()))
-        model = self.model
-        model.f.subsidy_income[firms] += amounts
-        model.f.subsidies_total[firms] += amounts
+        self._ledger.append((t, firms.copy(), name, amounts.copy()))
+        f = self.model.f
+        f.subsidy_income[firms] += amounts
+        f.subsidies_total[firms] += amounts
 
     def ledger(self) -> dict[str, np.ndarray]:
         """Every payment: month index, firm index, instrument, amount (亿元)."""
@@ -106,7 +117,7 @@ class Government(mesa.Agent):
             return {"month": np.zeros(0, int), "firm": np.zeros(0, int),
                     "instrument": np.zeros(0, dtype="<U32"), "amount": np.zeros(0)}
         return {
-            "month": np.concatenate([m for m, _, _, _ in self._ledger]),
+            "month": np.concatenate([np.full(a.size, t) for t, _, _, a in self._ledger]),
             "firm": np.concatenate([f for _, f, _, _ in self._ledger]),
             "instrument": np.concatenate([np.full(a.size, n, dtype="<U32")
                                           for _, _, n, a in self._ledger]),

@@ -405,20 +405,21 @@ def link_suppliers(firms: FirmState, buyers: np.ndarray, pool_idx: np.ndarray, l
     (more for larger firms: the mean grows with the square root of size)."""
     revenue = firms.revenue_last_year[buyers] if size is None else size
     large = buyers[revenue >= 10.0]
-    scale = dict(zip(buyers.tolist(), np.sqrt(np.maximum(revenue, 10.0) / 10.0).tolist(), strict=True))
     pool_rev = firms.revenue_last_year[pool_idx]
     candidates = pool_idx[(pool_rev < 5.0) & (firms.chain[pool_idx] >= 0)]
-    order = large[np.argsort(-revenue[revenue >= 10.0], kind="stable")]
+    by_size = np.argsort(-revenue[revenue >= 10.0], kind="stable")
+    order = large[by_size]
+    scale = np.sqrt(revenue[revenue >= 10.0][by_size] / 10.0).tolist()   # in `order`
     # each chain's unlinked candidates, kept in candidate order and shrunk as they are linked:
     # the same draws as filtering all candidates for every buyer, without its quadratic cost
     pools: dict[int, np.ndarray] = {}
-    for firm in order:
+    for firm, firm_scale in zip(order, scale, strict=True):
         chain = int(firms.chain[firm])
         if chain not in pools:
             pools[chain] = candidates[(firms.chain[candidates] == chain)
                                       & (firms.supplier_of[candidates] < 0)]
         pool = pools[chain]
-        k = min(pool.size, rng.poisson(links_per_firm * scale[int(firm)]))
+        k = min(pool.size, rng.poisson(links_per_firm * firm_scale))
         if k:
             firms.supplier_of[rng.choice(pool, k, replace=False)] = firm
             pools[chain] = pool[firms.supplier_of[pool] < 0]

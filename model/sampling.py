@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 
+from model.jit import jit
+
 
 def cumulative(p: np.ndarray) -> np.ndarray:
     """The table ``rng.choice`` builds from probabilities `p` (cumulative, last entry 1)."""
@@ -25,7 +27,12 @@ def cumulative(p: np.ndarray) -> np.ndarray:
 
 def categorical(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
     """`n` category indices: ``rng.choice(cdf.size, n, p=p)`` for ``cdf = cumulative(p)``."""
-    return cdf.searchsorted(rng.random(n), side="right")
+    return lookup(cdf, rng.random(n))
+
+
+def lookup(cdf: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """The categories ``categorical`` gives for these uniforms."""
+    return cdf.searchsorted(uniforms, side="right")
 
 
 
@@ -39,10 +46,25 @@ def bernoulli_rows(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
     if p >= 1.0:
         return np.arange(n)
     block = int(n * p + 4.0 * math.sqrt(n * p)) + 8
-    picked, last = [], -1
-    while last < n - 1:
-        rows = last + np.cumsum(np.minimum(rng.geometric(p, block), n + 1))   # past the end
-        picked.append(rows)
-        last = int(rows[-1])
-    rows = np.concatenate(picked) if len(picked) > 1 else picked[0]
-    return rows[: np.searchsorted(rows, n)]
+    rows, last = _rows_after_gaps(rng.geometric(p, block), -1, n)
+    if last < n - 1:              # rarely: the block of gaps ended before the last row
+        picked = [rows]
+        while last < n - 1:
+            rows, last = _rows_after_gaps(rng.geometric(p, block), last, n)
+            picked.append(rows)
+        rows = np.concatenate(picked)
+    return rows
+
+
+@jit
+def _rows_after_gaps(gaps, last, n):  # noqa: ANN001, ANN202
+    """The rows reached by stepping `gaps` on from row `last`, those below `n`, and the row
+    the last step reaches (each gap capped at n + 1: one step past the end is enough)."""
+    rows = np.empty(gaps.size, dtype=np.int64)
+    count = 0
+    for k in range(gaps.size):
+        last += min(gaps[k], n + 1)
+        if last < n:
+            rows[count] = last
+            count += 1
+    return rows[:count], last

@@ -28,37 +28,33 @@ def research(model: YichunModel) -> None:
     subsidy = deduction * p.tax_rate
     policy_factor = (1 + p.rd_response * subsidy) / (1 + p.rd_response * BASE_RD_SUBSIDY)
     trend = (1 + p.rd_trend) ** ((t + 6) / 12)
-    negative_hazard = _adjust_rd(model.arrays(_RD), trend, policy_factor,
-                                 p.rd_adjustment, p.rd_success_rate)
-    success = _successes(f.alive, rng.random(f.n), np.expm1(negative_hazard))
+    draw = rng.random(f.n)
+    near, negative_hazard = _adjust_rd(model.arrays(_RD), draw, trend, policy_factor,
+                                       p.rd_adjustment, p.rd_success_rate)
+    success = near[draw[near] < -np.expm1(negative_hazard)]
     gain = rng.exponential(p.rd_gain_mean, success.size)
     f.productivity[success] *= 1.0 + gain
     f.quality[success] *= 1.0 + gain
 
 
 _RD = firm_arrays("_RD", (
-    "rd_base", "rd_intensity"), __name__)
+    "rd_base", "rd_intensity", "alive"), __name__)
 
 
 @jit
-def _adjust_rd(f, trend, policy_factor, adjustment, success_rate):  # noqa: ANN001, ANN202
-    """R&D intensity moves toward its target; returns minus each firm's monthly hazard of
-    innovating (the chance of at least one success is 1 - exp(-hazard))."""
+def _adjust_rd(f, draw, trend, policy_factor, adjustment, success_rate):  # noqa: ANN001, ANN202
+    """R&D intensity moves toward its target. A live firm innovates when its draw falls below
+    1 - exp(-hazard), which is below the hazard itself: returns the live firms whose draw falls
+    below their hazard (the only ones that can succeed, a few percent) and minus their hazards,
+    so that numpy's expm1 is taken for those alone."""
+    near = np.empty(f.n, dtype=np.int64)
     negative_hazard = np.empty(f.n)
+    count = 0
     for i in range(f.n):
         target = f.rd_base[i] * trend * policy_factor
         f.rd_intensity[i] += adjustment * (target - f.rd_intensity[i])
-        negative_hazard[i] = -(success_rate * f.rd_intensity[i] * 100.0 / 12.0)
-    return negative_hazard
-
-
-@jit
-def _successes(alive, draw, expm1_of_negative_hazard):  # noqa: ANN001, ANN202
-    """Rows of live firms whose draw falls under 1 - exp(-hazard)."""
-    rows = np.empty(alive.size, dtype=np.int64)
-    count = 0
-    for i in range(alive.size):
-        if alive[i] and draw[i] < -expm1_of_negative_hazard[i]:
-            rows[count] = i
+        hazard = success_rate * f.rd_intensity[i] * 100.0 / 12.0
+        if f.alive[i] and draw[i] < hazard:
+            near[count], negative_hazard[count] = i, -hazard
             count += 1
-    return rows[:count]
+    return near[:count], negative_hazard[:count]

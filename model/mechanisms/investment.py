@@ -113,10 +113,6 @@ PROGRAMS = {
 CAPACITY_GAIN = {"upgrade": "upgrade_capacity_gain", "digital": None}
 
 
-#: who a fund may pay (``eligibility`` in a scenario), as the codes ``_fund_projects`` reads
-ELIGIBILITY = ("all", "above_scale", "sme", "etdz")
-
-
 def upgrade_projects(model: YichunModel, program: str) -> None:
     """Firms weigh upgrade (or digital) projects; funds rank and pay; projects raise productivity."""
     f, p, t, rng = model.f, model.params, model.t, model.stream(program)
@@ -130,15 +126,13 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
         p.credit_to_capital)
     noise = np.exp(rng.normal(0.0, p.decision_noise, candidates.size))
     government = model.government
-    funds = government.active_funds(program, t)   # the city fund first, then ETDZ and SME funds
-    terms = np.array([(inst.subsidy_rate, inst.per_project_cap, government.available(name, t),
-                       ELIGIBILITY.index(inst.eligibility)) for name, inst in funds]).reshape(-1, 4)
+    funds, terms = government.fund_terms(program, t)   # the city fund first, then ETDZ and SME
     done = f.upgrades_month if program == "upgrade" else f.digital_projects_month
     paid_count, paid_rows, paid_amounts = _fund_projects(
         model.arrays(_PROJECT_DONE), candidates, cost, variable_cost, use ** 4, margin, noise, finance,
         terms, prod_gain, capacity_gain, digital_gain, p.project_horizon_years, p.upgrade_hurdle,
         done)
-    for k, (name, _) in enumerate(funds):
+    for k, name in enumerate(funds):
         if paid_count[k]:
             rows = paid_rows[k, : paid_count[k]]
             government.record(name, t, candidates[rows], paid_amounts[k, : paid_count[k]])
