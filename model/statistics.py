@@ -274,8 +274,10 @@ class Recorder:
     def close_year(self) -> None:
         f, t = self.model.f, self.model.t
         y = t // 12 + 1
-        self.revenue_last_year, self.revenue_this_year = self.revenue_this_year, np.zeros_like(
-            self.revenue_this_year)
+        # last year's buffer is reused for the new year (fresh memory would be faulted in)
+        self.revenue_last_year, self.revenue_this_year = (self.revenue_this_year,
+                                                          self.revenue_last_year)
+        self.revenue_this_year.fill(0.0)
         self.model.deflator_last_year = self.deflator_this_year.mean(axis=0)
         months = self.monthly[t - 11 : t + 1]
         for name in FLOWS:

@@ -40,32 +40,36 @@ def drift_appeal(model: YichunModel) -> None:
     """Each firm wins and loses customers: a persistent log-AR(1), less volatile for larger firms."""
     f, p, rng = model.f, model.params, model.stream("market")
     # in place where it can be (at 10^6 firms each temporary array is 8 MB)
-    sigma, drift = _size_and_drift(f.capacity, f.born_month, model.t, p.young_firm_growth)
+    sigma = _firm_sizes(f.capacity)
     np.power(sigma, p.volatility_size_elasticity, out=sigma)   # size -> volatility
-    sigma *= p.appeal_volatility
     shock = rng.standard_normal(f.n)  # the same draws as rng.normal(0, sigma)
     level = np.log(f.appeal)
-    _log_ar1(level, p.appeal_persistence, drift, sigma, shock)
+    _log_ar1(level, p.appeal_persistence, f.capacity, f.born_month, model.t, p.young_firm_growth,
+             p.appeal_volatility, sigma, shock)
     np.exp(level, out=f.appeal)
 
 
 @jit
-def _size_and_drift(capacity, born_month, t, young_firm_growth):  # noqa: ANN001, ANN202
-    """Annual size (at 80% use) and the drift of young small firms (5 years, under 5 亿)."""
-    size = np.empty(capacity.size)
-    drift = np.empty(capacity.size)
-    for i in range(capacity.size):
-        size[i] = max(12.0 * capacity[i] * 0.8, 0.01)
-        young = (t - born_month[i] < 60) and (size[i] < 5.0)
-        drift[i] = (1.0 if young else 0.0) * young_firm_growth / 12.0
-    return size, drift
+def _firm_size(capacity):  # noqa: ANN001, ANN202
+    """Annual size at 80% use (at least 0.01 亿)."""
+    return max(12.0 * capacity * 0.8, 0.01)
 
 
 @jit
-def _log_ar1(log_level, persistence, drift, sigma, shock):  # noqa: ANN001, ANN202
-    """One step of the log-AR(1), in place."""
+def _firm_sizes(capacity):  # noqa: ANN001, ANN202
+    return np.array([_firm_size(c) for c in capacity])
+
+
+@jit
+def _log_ar1(log_level, persistence, capacity, born_month, t, young_firm_growth,  # noqa: ANN001, ANN202, PLR0913
+             volatility, size_factor, shock):
+    """One step of the log-AR(1), in place: shock sd = volatility x size_factor; young small
+    firms (5 years, under 5 亿) drift up at ``young_firm_growth`` a year."""
     for i in range(log_level.size):
-        log_level[i] = persistence * log_level[i] + drift[i] + sigma[i] * shock[i]
+        young = (t - born_month[i] < 60) and (_firm_size(capacity[i]) < 5.0)
+        drift = (1.0 if young else 0.0) * young_firm_growth / 12.0
+        sigma = size_factor[i] * volatility
+        log_level[i] = persistence * log_level[i] + drift + sigma * shock[i]
 
 
 class CompetitiveGains:
@@ -192,9 +196,18 @@ def _share_out(segment, alive, capacity, capacity_factor, gain_factor, appeal, p
         running += local[i]
     local_total[current] = running
     open_market = np.maximum(market_total - local_total, 0.0)
+    excess_total, spare_total = np.zeros(n_seg), np.zeros(n_seg)
+    current, running_excess, running_spare = 0, 0.0, 0.0
     for i in range(n):
+        if segment[i] != current:
+            running_excess = next_group(excess_total, current, running_excess, segment[i])
+            running_spare = next_group(spare_total, current, running_spare, segment[i])
+            current = segment[i]
         demand[i] = share[i] * open_market[segment[i]] + local[i]
-    _spill_over(segment, demand, ceiling, spillover_share, n_seg)
+        running_excess += spillover_share * max(demand[i] - ceiling[i], 0.0)
+        running_spare += max(ceiling[i] - demand[i], 0.0)
+    excess_total[current], spare_total[current] = running_excess, running_spare
+    _move_spillover(segment, demand, ceiling, spillover_share, excess_total, spare_total)
 
 
 def spill_over(model: YichunModel, demand: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
@@ -220,6 +233,14 @@ def _spill_over(segment, demand, ceiling, spillover_share, n_seg):  # noqa: ANN0
         running_excess += spillover_share * max(demand[i] - ceiling[i], 0.0)
         running_spare += max(ceiling[i] - demand[i], 0.0)
     excess_total[current], spare_total[current] = running_excess, running_spare
+    _move_spillover(segment, demand, ceiling, spillover_share, excess_total, spare_total)
+
+
+@jit
+def _move_spillover(segment, demand, ceiling, spillover_share, excess_total, spare_total):  # noqa: ANN001, ANN202
+    """Given each segment's excess orders and spare capacity, move what fits: each firm gives
+    the same share of its excess and takes the same share of its spare room."""
+    n_seg = excess_total.size
     give, take = np.zeros(n_seg), np.zeros(n_seg)    # the share of excess moved, of spare filled
     for s in range(n_seg):
         moved = min(excess_total[s], spare_total[s])
