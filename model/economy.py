@@ -58,8 +58,9 @@ STREAMS = ("market", "innovation", "upgrade", "digital", "sign", "open", "exit",
 
 @jit
 def _capacity_weighted(segment, alive, capacity, productivity, quality, n_seg):  # noqa: ANN001, ANN202
-    """Per segment: live capacity, and capacity-weighted sums of productivity and quality (in
-    row order, each segment's running sums in registers, as ``sum_by``)."""
+    """Per segment: live capacity, and the capacity-weighted means of productivity and quality
+    (1 where a segment has no capacity); sums in row order, each segment's running sums in
+    registers, as ``sum_by``."""
     total, productivity_sum, quality_sum = np.zeros(n_seg), np.zeros(n_seg), np.zeros(n_seg)
     current, a, b, c = 0, 0.0, 0.0, 0.0
     for i in range(segment.size):
@@ -73,6 +74,12 @@ def _capacity_weighted(segment, alive, capacity, productivity, quality, n_seg): 
         b += weight * productivity[i]
         c += weight * quality[i]
     total[current], productivity_sum[current], quality_sum[current] = a, b, c
+    for s in range(n_seg):
+        if total[s] > 0:
+            productivity_sum[s] /= total[s]
+            quality_sum[s] /= total[s]
+        else:
+            productivity_sum[s] = quality_sum[s] = 1.0
     return total, productivity_sum, quality_sum
 
 
@@ -221,10 +228,8 @@ class YichunModel(mesa.Model):
             f = self.f
             capacity, productivity, quality = _capacity_weighted(
                 f.segment, f.alive, f.capacity, f.productivity, f.quality, self.n_segments)
-            levels = [np.divide(x, capacity, out=np.ones(self.n_segments), where=capacity > 0)
-                      for x in (productivity, quality)]
             self.live_capacity = capacity
-            self._technology = (self.t, (levels[0] / self.base_productivity, levels[1]))
+            self._technology = (self.t, (productivity / self.base_productivity, quality))
         return self._technology[1]
 
     def refresh_scopes(self, idx: np.ndarray) -> None:

@@ -126,7 +126,7 @@ class FirmViews(namedtuple("FirmViews", (*_VIEW_FIELDS, "n"))):
     @classmethod
     def of(cls, firms: FirmState) -> FirmViews:
         n = firms.n
-        return cls._make([*(array[:n] for array in _ARRAYS(firms)), n])
+        return cls._make([*map(operator.itemgetter(slice(0, n)), _ARRAYS(firms)), n])
 
     def __deepcopy__(self, memo: dict) -> None:
         """Views must alias the copied arrays, so a copy rebuilds them (see YichunModel.f)."""

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import special
 
 from model.anchors import anchor_capacity, load_anchors
-from model.jit import jit
+from model.jit import jit, next_group
 from model.population import place_anchor_attributes
 from model.sampling import cumulative, lookup
 from model.scenario import month_index
@@ -277,10 +277,16 @@ def _capacity_draw(firm_segment, alive, capacity, n_seg, segment, uniform):  # n
     has its firm."""
     total = np.zeros(n_seg)
     last_live = np.full(n_seg, -1)
+    current, running, last = 0, 0.0, -1    # the current segment's sum and last live firm
     for i in range(firm_segment.size):
+        if firm_segment[i] != current:
+            running = next_group(total, current, running, firm_segment[i])
+            last_live[current], last = last, last_live[firm_segment[i]]
+            current = firm_segment[i]
         if alive[i] and capacity[i] > 0:
-            total[firm_segment[i]] += capacity[i]
-            last_live[firm_segment[i]] = i
+            running += capacity[i]
+            last = i
+    total[current], last_live[current] = running, last
     target = uniform * total[segment]
     # each segment's draws in rising target, as a chain: first[s], then following[k]
     first, tail = np.full(n_seg, -1), np.full(n_seg, -1)
@@ -378,8 +384,10 @@ def equip_plants(model: YichunModel, idx: np.ndarray, full_capacity: np.ndarray,
     # small new plants in a chain may become local suppliers of one of its large firms
     small = idx[(full_capacity * 12 < 5.0) & (rng.random(idx.size) < p.project_supplier_probability)]
     if small.size:
+        chains = f.chain[small].tolist()
         large = np.flatnonzero(f.alive & (f.revenue_last_year >= 10.0))
-        for firm in small.tolist():
-            big = large[f.chain[large] == f.chain[firm]]
-            if f.chain[firm] >= 0 and big.size:
+        large_of = {c: large[f.chain[large] == c] for c in set(chains) if c >= 0}
+        for firm, chain in zip(small.tolist(), chains, strict=True):
+            big = large_of.get(chain)
+            if big is not None and big.size:
                 f.supplier_of[firm] = big[rng.integers(big.size)]   # rng.choice(big), less checking
