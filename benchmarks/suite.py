@@ -6,7 +6,7 @@ Prints, from one invocation:
 2. the engine's firm-months per second on the full baseline;
 3. time and peak memory of one full 2022-2026 run at 10^3, 10^4, 10^5 and 10^6 firms, each in
    a fresh process (its own peak resident memory, VmHWM), and the cost per firm-month;
-4. a baseline ensemble on 2 worker processes (each replication saved, as ``run`` does): wall
+4. a baseline ensemble on 2 worker processes (``run_ensemble``, as ``run`` runs it): wall
    time, replications per second, the time 1,000 would take, and each worker's resident
    memory after its first and its last replication (flat: no growth) and its peak;
 5. the last full calibration's time (from the committed posterior's manifest).
@@ -15,18 +15,17 @@ Prints, from one invocation:
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from model.bench import scaled, time_runs
-from model.parallel import completed
 from model.paths import PROJECT_ROOT
-from model.runner import rep_name, run_replication
+from model.runner import Saved, run_ensemble
 from model.scenario import N_MONTHS, load_scenario
 
 BASELINE = PROJECT_ROOT / "scenarios" / "baseline.yaml"
@@ -81,28 +80,20 @@ def one_run_in_fresh_process(scale: float) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _memory_mb() -> tuple[float, float]:
-    """This process's resident memory now and its peak (VmRSS, VmHWM), MB."""
-    with open("/proc/self/status") as fh:
-        fields = dict(line.split(":", 1) for line in fh)
-    return tuple(int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
-
-
-def _measured_replication(args: tuple) -> tuple:
-    rep = run_replication(*args)
-    return rep, os.getpid(), *_memory_mb()
-
-
 def ensemble_throughput(replications: int = 200, workers: int = 2) -> dict[str, object]:
-    """A baseline ensemble on `workers` processes, each replication saved by the parent."""
-    scenario = load_scenario(BASELINE)
+    """A baseline ensemble on `workers` processes, run as ``yichun-abm run`` runs it (each
+    worker writes its replications), with each worker's memory after each replication."""
     memory: dict[int, list[tuple[float, float]]] = {}
+
+    def record(reports: Iterable[Saved], total: int) -> Iterator[Saved]:
+        for report in reports:
+            memory.setdefault(report.pid, []).append((report.resident_mb, report.peak_mb))
+            yield report
+
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        tasks = [(scenario, 3, i) for i in range(replications)]
-        for rep, pid, rss, peak in completed(_measured_replication, tasks, workers):
-            rep.save(Path(tmp) / rep_name(rep.index))
-            memory.setdefault(pid, []).append((rss, peak))
+        run_ensemble(load_scenario(BASELINE), Path(tmp), replications, seed=3, workers=workers,
+                     progress=record)
         seconds = time.perf_counter() - start
     return {"seconds": seconds, "per_second": replications / seconds, "memory": memory}
 

@@ -10,6 +10,7 @@ the ones already there.
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 import time
 import zipfile
@@ -122,9 +123,43 @@ def collect(model: YichunModel, index: int = 0, draw: int = -1, seconds: float =
 
 
 def _task(args: tuple[ResolvedScenario, int, int, list[dict[str, Any]] | None]) -> Replication:
-    """One replication, returned to the caller (which writes it: workers need no shared disk)."""
+    """One replication, returned to the caller (which writes it: Dask workers need no shared
+    disk)."""
     scenario, seed, index, draws = args
     return run_replication(scenario, seed, index, draws)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a local worker reports once it has written a replication: its index and run time,
+    and the worker's process id and resident memory now and at its peak (MB)."""
+
+    index: int
+    seconds: float
+    pid: int
+    resident_mb: float
+    peak_mb: float
+
+
+def _run_and_save(args: tuple[ResolvedScenario, int, int, list[dict[str, Any]] | None, Path, str],
+                  ) -> Saved:
+    """One replication written by the worker itself (local workers share the disk): the
+    parent receives a few numbers instead of the tables, and does not write them."""
+    scenario, seed, index, draws, folder, identity = args
+    rep = run_replication(scenario, seed, index, draws)
+    rep.save(folder / rep_name(index), identity)
+    return Saved(index, rep.seconds, os.getpid(), *memory_mb())
+
+
+def memory_mb() -> tuple[float, float]:
+    """This process's resident memory now and its peak (VmRSS, VmHWM), MB (0 where /proc is
+    not available)."""
+    try:
+        with open("/proc/self/status") as fh:
+            fields = dict(line.split(":", 1) for line in fh if ":" in line)
+        return tuple(int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
+    except (OSError, KeyError, ValueError):
+        return 0.0, 0.0
 
 
 def rep_name(index: int) -> str:
@@ -146,10 +181,15 @@ def run_ensemble(scenario: ResolvedScenario, folder: Path, replications: int, se
     for stale in folder.glob(".rep_*.tmp"):  # half-written files of an interrupted run
         stale.unlink()
     todo = [i for i in range(replications) if not verified(folder, i, identity)]
-    tasks = [(scenario, seed, i, draws) for i in todo]
     wrap = progress or (lambda it, total: it)
-    for rep in wrap(completed(_task, tasks, workers, executor, scheduler), len(tasks)):
-        rep.save(folder / rep_name(rep.index), identity)
+    if executor == "processes":      # the workers write their replications themselves
+        tasks = [(scenario, seed, i, draws, folder, identity) for i in todo]
+        for _ in wrap(completed(_run_and_save, tasks, workers), len(tasks)):
+            pass
+    else:
+        tasks = [(scenario, seed, i, draws) for i in todo]
+        for rep in wrap(completed(_task, tasks, workers, executor, scheduler), len(tasks)):
+            rep.save(folder / rep_name(rep.index), identity)
     return todo
 
 

@@ -32,9 +32,7 @@ def one_step(model: YichunModel) -> None:
     market.allocate_demand(model)               # 2. demand allocation
     production.produce(model)                   # 3. production, revenue, costs, value added
     innovation.research(model)                  # 5. R&D
-    investment.update_expectations(model)       # 4. investment
-    investment.mature_capacity(model)
-    investment.expand_capacity(model)
+    investment.invest(model)                    # 4. investment: expectations, capacity
     investment.upgrade_projects(model, "upgrade")
     investment.upgrade_projects(model, "digital")
     production.close_accounts(model)            #    profit, tax, cash, debt

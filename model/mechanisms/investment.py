@@ -26,45 +26,53 @@ ETDZ = COUNTIES.index("etdz")
 SME_REVENUE_LINE = 4.0  # 亿元: China's industrial SME line (营业收入 < 40000 万元)
 
 
-def update_expectations(model: YichunModel) -> None:
+def invest(model: YichunModel) -> None:
+    """Each firm in turn: its expectations adapt, its expansions and new plant mature, and it
+    expands where expected use and margin are high (one pass over the firms: each step reads
+    only the firm's own state)."""
+    p, t = model.params, model.t
+    _invest(model.arrays(_INVESTING), p.expectation_weight, float(p.ramp_up_months),
+            p.loss_shrink_rate, p.expansion_utilisation_threshold, p.expansion_margin_threshold,
+            p.expansion_speed, p.capital_output_ratio, model.conditions.other_price[t],
+            p.credit_to_capital)
+
+
+_INVESTING = firm_arrays("_INVESTING", (
+    "volume", "capacity", "revenue", "total_cost", "utilisation_expected", "margin_expected",
+    "pending_expansion", "expansion_rate", "ramping", "loss_months", "alive", "cash", "capital",
+    "debt"), __name__)
+
+
+@jit
+def _invest(f, expectation_weight, ramp_up_months, loss_shrink_rate, threshold,  # noqa: ANN001, ANN202, PLR0913
+            margin_threshold, speed, capital_output_ratio, price, credit_to_capital):
+    for i in range(f.n):
+        update_expectations(f, i, expectation_weight)
+        mature_capacity(f, i, ramp_up_months, loss_shrink_rate)
+        expand_capacity(f, i, threshold, margin_threshold, speed, capital_output_ratio, price,
+                        credit_to_capital)
+
+
+@jit
+def update_expectations(f, i, w):  # noqa: ANN001, ANN201
     """Adaptive expectations of utilisation and margin (weight ``expectation_weight``)."""
-    _update_expectations(model.arrays(_EXPECTATIONS), model.params.expectation_weight)
-
-
-_EXPECTATIONS = firm_arrays("_EXPECTATIONS", (
-    "volume", "capacity", "revenue", "total_cost", "utilisation_expected", "margin_expected"), __name__)
+    utilisation = f.volume[i] / f.capacity[i] if f.capacity[i] > 0 else 0.0
+    margin = (f.revenue[i] - f.total_cost[i]) / f.revenue[i] if f.revenue[i] > 0 else 0.0
+    f.utilisation_expected[i] = (1 - w) * f.utilisation_expected[i] + w * utilisation
+    f.margin_expected[i] = (1 - w) * f.margin_expected[i] + w * margin
 
 
 @jit
-def _update_expectations(f, w):  # noqa: ANN001, ANN202
-    for i in range(f.n):
-        utilisation = f.volume[i] / f.capacity[i] if f.capacity[i] > 0 else 0.0
-        margin = (f.revenue[i] - f.total_cost[i]) / f.revenue[i] if f.revenue[i] > 0 else 0.0
-        f.utilisation_expected[i] = (1 - w) * f.utilisation_expected[i] + w * utilisation
-        f.margin_expected[i] = (1 - w) * f.margin_expected[i] + w * margin
-
-
-def mature_capacity(model: YichunModel) -> None:
-    """Own expansions complete at the firm's rate; new plants ramp up to full capacity; a firm
+def mature_capacity(f, i, ramp_up_months, loss_shrink_rate):  # noqa: ANN001, ANN201
+    """Own expansions complete at the firm's rate; a new plant ramps up to full capacity; a firm
     losing money for six months or more lets capacity go (``loss_shrink_rate`` a month)."""
-    p = model.params
-    _mature_capacity(model.arrays(_MATURING), float(p.ramp_up_months), p.loss_shrink_rate)
-
-
-_MATURING = firm_arrays("_MATURING", (
-    "pending_expansion", "expansion_rate", "ramping", "capacity", "loss_months"), __name__)
-
-
-@jit
-def _mature_capacity(f, ramp_up_months, loss_shrink_rate):  # noqa: ANN001, ANN202
-    for i in range(f.n):
-        done = f.pending_expansion[i] * f.expansion_rate[i]
-        f.pending_expansion[i] -= done
-        ramped = f.ramping[i] / ramp_up_months
-        f.ramping[i] -= ramped
-        f.capacity[i] += done + ramped
-        shrink = (1.0 if f.loss_months[i] >= 6 else 0.0) * loss_shrink_rate
-        f.capacity[i] *= 1.0 - shrink
+    done = f.pending_expansion[i] * f.expansion_rate[i]
+    f.pending_expansion[i] -= done
+    ramped = f.ramping[i] / ramp_up_months
+    f.ramping[i] -= ramped
+    f.capacity[i] += done + ramped
+    shrink = (1.0 if f.loss_months[i] >= 6 else 0.0) * loss_shrink_rate
+    f.capacity[i] *= 1.0 - shrink
 
 
 @jit
@@ -73,33 +81,20 @@ def finance_available(f, i, credit_to_capital):  # noqa: ANN001, ANN201
     return max(f.cash[i] + credit_to_capital * f.capital[i] - f.debt[i], 0.0)
 
 
-def expand_capacity(model: YichunModel) -> None:
-    """Expand where expected utilisation and margin are high, as far as finance allows."""
-    p, t = model.params, model.t
-    _expand_capacity(model.arrays(_EXPANDING), p.expansion_utilisation_threshold,
-                     p.expansion_margin_threshold, p.expansion_speed, p.capital_output_ratio,
-                     model.conditions.other_price[t], p.credit_to_capital)
-
-
-_EXPANDING = firm_arrays("_EXPANDING", (
-    "utilisation_expected", "margin_expected", "alive", "capacity", "cash", "capital", "debt",
-    "pending_expansion"), __name__)
-
-
 @jit
-def _expand_capacity(f, threshold, margin_threshold, speed, capital_output_ratio,  # noqa: ANN001, ANN202
-                     price, credit_to_capital):
-    for i in range(f.n):
-        pressure = min(max((f.utilisation_expected[i] - threshold) / (1 - threshold), 0.0), 1.0)
-        profitability = min(max(f.margin_expected[i] / 0.1, 0.0), 1.0)
-        go = 1.0 if (f.margin_expected[i] > margin_threshold and f.alive[i]) else 0.0
-        added = speed * f.capacity[i] * pressure * profitability * go
-        cost = added * 12.0 * capital_output_ratio * price
-        finance = finance_available(f, i, credit_to_capital)
-        scale = min(1.0, finance / cost if cost > 0 else 1.0)
-        f.pending_expansion[i] += added * scale
-        f.capital[i] += cost * scale
-        f.cash[i] -= cost * scale
+def expand_capacity(f, i, threshold, margin_threshold, speed, capital_output_ratio,  # noqa: ANN001, ANN201, PLR0913
+                    price, credit_to_capital):
+    """Expand where expected utilisation and margin are high, as far as finance allows."""
+    pressure = min(max((f.utilisation_expected[i] - threshold) / (1 - threshold), 0.0), 1.0)
+    profitability = min(max(f.margin_expected[i] / 0.1, 0.0), 1.0)
+    go = 1.0 if (f.margin_expected[i] > margin_threshold and f.alive[i]) else 0.0
+    added = speed * f.capacity[i] * pressure * profitability * go
+    cost = added * 12.0 * capital_output_ratio * price
+    finance = finance_available(f, i, credit_to_capital)
+    scale = min(1.0, finance / cost if cost > 0 else 1.0)
+    f.pending_expansion[i] += added * scale
+    f.capital[i] += cost * scale
+    f.cash[i] -= cost * scale
 
 
 PROGRAMS = {

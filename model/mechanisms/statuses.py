@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.jit import jit
 from model.scenario import month_index
 from model.structure import CHAINS, SEGMENT_INDEX
 
@@ -34,26 +35,50 @@ def local_supplier_counts(model: YichunModel) -> np.ndarray:
 
 
 def leader_eligible(model: YichunModel) -> np.ndarray:
+    """Which firms meet annex 9's conditions for chain leader this January (see the module)."""
     f = model.f
-    revenue = f.revenue_last_year
-    suppliers = local_supplier_counts(model)
-    counted = f.alive & f.above_scale
-    weight = np.bincount(f.segment, revenue * counted, minlength=model.n_segments)
+    return _leader_eligible(f.segment, f.chain, f.alive, f.above_scale, f.revenue_last_year,
+                            f.margin_last_year, f.margin_two_years_ago, f.rd_intensity,
+                            local_supplier_counts(model), _SUB_CHAIN)
 
-    def industry_margin(margin: np.ndarray) -> np.ndarray:
-        total = np.bincount(f.segment, margin * revenue * counted, minlength=model.n_segments)
-        return np.divide(total, weight, out=np.zeros_like(total), where=weight > 0)[f.segment]
 
-    above_average = (f.chain >= 0) & (f.margin_last_year >= industry_margin(f.margin_last_year)) & (
-        f.margin_two_years_ago >= industry_margin(f.margin_two_years_ago))
-    full = (revenue >= 50.0) & (suppliers >= 5) & (f.rd_intensity >= 0.03)
-    sub_segment = np.isin(f.segment, [SEGMENT_INDEX[s] for s in SUB_CHAIN_SEGMENTS])
-    seg_max = np.zeros(model.n_segments)
-    np.maximum.at(seg_max, f.segment[f.alive], revenue[f.alive])
-    top_of_segment = revenue >= seg_max[f.segment]
-    sub = sub_segment & top_of_segment & (revenue >= 10.0) & (suppliers >= 3) & (
-        f.rd_intensity >= 0.025)
-    return f.alive & f.above_scale & above_average & (full | sub)
+#: the sub-chain segments, as a flag per segment
+_SUB_CHAIN = np.isin(np.arange(len(SEGMENT_INDEX)), [SEGMENT_INDEX[s] for s in SUB_CHAIN_SEGMENTS])
+
+
+@jit
+def _leader_eligible(segment, chain, alive, above_scale, revenue, margin_last, margin_before,  # noqa: ANN001, ANN202, PLR0913
+                     rd_intensity, suppliers, sub_chain):
+    """First each segment's revenue-weighted average margins of its counted (live, above-scale)
+    firms in the last two years and its largest live firm; then each firm's conditions: a
+    chain firm above both averages, and either a full leader (50 亿, 5 suppliers, R&D 3%) or
+    the largest of a sub-chain segment (10 亿, 3 suppliers, R&D 2.5%)."""
+    n_seg = sub_chain.size
+    weight, last_total, before_total = np.zeros(n_seg), np.zeros(n_seg), np.zeros(n_seg)
+    largest = np.zeros(n_seg)
+    for i in range(segment.size):
+        s = segment[i]
+        counted = 1.0 if (alive[i] and above_scale[i]) else 0.0
+        weight[s] += revenue[i] * counted
+        last_total[s] += margin_last[i] * revenue[i] * counted
+        before_total[s] += margin_before[i] * revenue[i] * counted
+        if alive[i]:
+            largest[s] = max(largest[s], revenue[i])
+    average_last, average_before = np.zeros(n_seg), np.zeros(n_seg)
+    for s in range(n_seg):
+        if weight[s] > 0:
+            average_last[s] = last_total[s] / weight[s]
+            average_before[s] = before_total[s] / weight[s]
+    eligible = np.zeros(segment.size, dtype=np.bool_)
+    for i in range(segment.size):
+        s = segment[i]
+        above_average = (chain[i] >= 0 and margin_last[i] >= average_last[s]
+                         and margin_before[i] >= average_before[s])
+        full = revenue[i] >= 50.0 and suppliers[i] >= 5 and rd_intensity[i] >= 0.03
+        sub = (sub_chain[s] and revenue[i] >= largest[s] and revenue[i] >= 10.0
+               and suppliers[i] >= 3 and rd_intensity[i] >= 0.025)
+        eligible[i] = alive[i] and above_scale[i] and above_average and (full or sub)
+    return eligible
 
 
 def recognise_leaders(model: YichunModel) -> None:
