@@ -135,6 +135,7 @@ class Parameters:
             raise AttributeError(name)
         self.values[name] = value
         self.__dict__.pop(name, None)
+        self._arrays.clear()          # quantities derived from the old value
 
     def derived(self, key: str, compute: Any) -> np.ndarray:
         """A quantity computed from these values once and kept (values do not change in a run)."""

@@ -50,6 +50,8 @@ class ProjectBook:
                          for name, dtype in _DTYPES.items()}
 
     def extend(self, **columns: np.ndarray) -> None:
+        """Add projects, one array per column; a column left out takes its default (signed,
+        no firm yet, not a named anchor)."""
         count = columns["amount"].size
         if self.n + count > self._columns["amount"].size:
             size = max(self.n + count, 2 * self._columns["amount"].size)
@@ -58,13 +60,15 @@ class ProjectBook:
                 new[: self.n] = old[: self.n]
                 self._columns[name] = new
         for name in _FIELDS:
-            self._columns[name][self.n : self.n + count] = columns[name]
+            self._columns[name][self.n : self.n + count] = (columns[name] if name in columns
+                                                                else _DEFAULTS[name])
         self.n += count
 
     def __len__(self) -> int:
         return self.n
 
 
+_DEFAULTS = {"stage": SIGNED, "firm": -1, "anchor": -1}
 _DTYPES = {name: (float if name == "amount" else bool if name == "realised" else np.int64)
            for name in _FIELDS}
 for _name in _FIELDS:
@@ -93,12 +97,11 @@ def draw_projects(model: YichunModel, months: np.ndarray,
         month_index(approval.reform_start), _approval_months(approval.days_before),
         _approval_months(approval.days_after))
     return {"sign_month": months, "start_month": start, "done_month": done, "segment": segment,
-            "chain": chain, "amount": amount, "realised": realised,
-            "stage": np.full(n, SIGNED), "firm": np.full(n, -1), "anchor": np.full(n, -1)}
+            "chain": chain, "amount": amount, "realised": realised}
 
 
 def _approval_months(working_days: float) -> int:
-    return int(np.round(working_days / WORKING_DAYS_PER_MONTH))
+    return round(working_days / WORKING_DAYS_PER_MONTH)   # halves to even, as np.round
 
 
 @jit
@@ -155,7 +158,8 @@ def project_sizes(p: Any, tail_u: np.ndarray, body_u: np.ndarray,
     projects), the mixture fitted to 2022's 338 projects, 1796 亿, 298 over 1 亿, 41 over 20 亿.
     From three uniforms per project: in the tail or not, the body's quantile, the tail's."""
     tail = tail_u < p.project_tail_share
-    below = special.ndtr((np.log(TAIL_START) - p.project_size_mu) / p.project_size_sigma)
+    below = p.derived("project_body_below_tail", lambda: special.ndtr(
+        (np.log(TAIL_START) - p.project_size_mu) / p.project_size_sigma))
     body = np.exp(p.project_size_mu + p.project_size_sigma * special.ndtri(body_u * below))
     large = TAIL_START * (1.0 - large_u) ** (-1.0 / p.project_tail_index)
     return np.where(tail, large, body)
@@ -210,24 +214,17 @@ def advance_projects(model: YichunModel) -> None:
     opening = _move_stages(book.stage, book.start_month, book.done_month, book.realised, t)
     if opening.size == 0:
         return
-    book.stage[opening] = PRODUCING
     p, rng, f = model.params, model.stream("open"), model.f
-    built = np.where(book.anchor[opening] >= 0, 1.0, p.first_phase_share)
-    full_capacity = book.amount[opening] * built * p.revenue_per_investment / 12.0
-    new_firm = rng.random(opening.size) < p.project_new_firm_share
-    named = book.anchor[opening] >= 0
+    built, full_capacity, named, new_firm = _opening_terms(
+        book.anchor, book.amount, opening, rng.random(opening.size), p.first_phase_share,
+        p.revenue_per_investment, p.project_new_firm_share)
     if named.any():
         open_anchor_projects(model, opening[named], full_capacity[named])
-        new_firm[named] = False
     expanding = np.flatnonzero(~new_firm & ~named)
     if expanding.size:
         hosts = expansion_hosts(model, book.segment[opening[expanding]], rng)
-        new_firm[expanding[hosts < 0]] = True
-        placed = hosts >= 0
-        j, firm = expanding[placed], hosts[placed]
-        np.add.at(f.ramping, firm, full_capacity[j])
-        np.add.at(f.capital, firm, book.amount[opening[j]] * built[j])
-        book.firm[opening[j]] = firm
+        _expand_hosts(f.ramping, f.capital, book.firm, book.amount, opening, expanding, hosts,
+                      built, full_capacity, new_firm)
     catch_up_ramp(model, opening[~new_firm])
     if new_firm.any():           # new plants open with the month's other new firms
         plants = opening[new_firm]
@@ -235,6 +232,39 @@ def advance_projects(model: YichunModel) -> None:
             book.segment[plants], np.full(plants.size, NEW_PLANT_REVENUE),
             partial(_plants_opened, model, plants, full_capacity[new_firm],
                     book.amount[plants] * built[new_firm])))
+
+
+@jit
+def _opening_terms(anchor, amount, opening, draw, first_phase_share, revenue_per_investment,  # noqa: ANN001, ANN202
+                   new_firm_share):
+    """For each opening project: the share built (a named anchor in full, others their first
+    phase), its monthly capacity at full use, whether it is a named anchor, and whether it is
+    a new firm (drawn; a named anchor never is: it opens as its own firm or expansion)."""
+    m = opening.size
+    built, full_capacity = np.empty(m), np.empty(m)
+    named, new_firm = np.empty(m, dtype=np.bool_), np.empty(m, dtype=np.bool_)
+    for k in range(m):
+        j = opening[k]
+        named[k] = anchor[j] >= 0
+        built[k] = 1.0 if named[k] else first_phase_share
+        full_capacity[k] = amount[j] * built[k] * revenue_per_investment / 12.0
+        new_firm[k] = draw[k] < new_firm_share and not named[k]
+    return built, full_capacity, named, new_firm
+
+
+@jit
+def _expand_hosts(ramping, capital, project_firm, amount, opening, expanding, hosts, built,  # noqa: ANN001, ANN202, PLR0913
+                  full_capacity, new_firm):
+    """Expansions add their capacity (to ramp up) and investment to their host; one with no
+    host in its segment becomes a new firm."""
+    for k in range(expanding.size):
+        j, host = expanding[k], hosts[k]
+        if host < 0:
+            new_firm[j] = True
+            continue
+        ramping[host] += full_capacity[j]
+        capital[host] += amount[opening[j]] * built[j]
+        project_firm[opening[j]] = host
 
 
 def _plants_opened(model: YichunModel, projects: np.ndarray, full_capacity: np.ndarray,
@@ -248,13 +278,15 @@ def _plants_opened(model: YichunModel, projects: np.ndarray, full_capacity: np.n
 @jit
 def _move_stages(stage, start_month, done_month, realised, t):  # noqa: ANN001, ANN202
     """Signed projects whose building month has come start building (or are dropped, if they
-    were not to be realised); return the rows of those whose building is done by month t."""
+    were not to be realised); those whose building is done by month t start producing: return
+    their rows."""
     opening = np.empty(stage.size, dtype=np.int64)
     count = 0
     for k in range(stage.size):
         if stage[k] == SIGNED and start_month[k] <= t:
             stage[k] = BUILDING if realised[k] else DROPPED
         if stage[k] == BUILDING and done_month[k] <= t:
+            stage[k] = PRODUCING
             opening[count] = k
             count += 1
     return opening[:count]
@@ -326,8 +358,7 @@ def _capacity_draw(firm_segment, alive, capacity, n_seg, segment, uniform):  # n
 def catch_up_ramp(model: YichunModel, opening: np.ndarray) -> None:
     """Plants that opened before the simulation began (in 2021) start part-way up their ramp."""
     book, f = model.projects, model.f
-    late = opening[(book.done_month[opening] < model.t) & (book.firm[opening] >= 0)]
-    for proj in late:
+    for proj in _late(opening, book.done_month, book.firm, model.t):
         firm = book.firm[proj]
         elapsed = model.t - book.done_month[proj]
         done = 1.0 - (1.0 - 1.0 / model.params.ramp_up_months) ** elapsed
@@ -335,6 +366,13 @@ def catch_up_ramp(model: YichunModel, opening: np.ndarray) -> None:
         f.ramping[firm] *= 1.0 - done
         if f.born_month[firm] == model.t:
             f.born_month[firm] = book.done_month[proj]
+
+
+@jit
+def _late(opening, done_month, project_firm, t):  # noqa: ANN001, ANN202
+    """The opening projects with a firm that were done before month t."""
+    return opening[np.array([done_month[j] < t and project_firm[j] >= 0 for j in opening],
+                            dtype=np.bool_)]
 
 
 def open_anchor_projects(model: YichunModel, projects: np.ndarray, full_capacity: np.ndarray) -> None:
