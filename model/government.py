@@ -116,10 +116,11 @@ class Government(mesa.Agent):
         if not self._ledger:
             return {"month": np.zeros(0, int), "firm": np.zeros(0, int),
                     "instrument": np.zeros(0, dtype="<U32"), "amount": np.zeros(0)}
+        months, firms, names, amounts = zip(*self._ledger, strict=True)
+        counts = [a.size for a in amounts]
         return {
-            "month": np.concatenate([np.full(a.size, t) for t, _, _, a in self._ledger]),
-            "firm": np.concatenate([f for _, f, _, _ in self._ledger]),
-            "instrument": np.concatenate([np.full(a.size, n, dtype="<U32")
-                                          for _, _, n, a in self._ledger]),
-            "amount": np.concatenate([a for _, _, _, a in self._ledger]),
+            "month": np.repeat(np.array(months), counts),
+            "firm": np.concatenate(firms),
+            "instrument": np.repeat(np.array(names, dtype="<U32"), counts),
+            "amount": np.concatenate(amounts),
         }

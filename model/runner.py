@@ -112,11 +112,11 @@ def run_replication(scenario: ResolvedScenario, root_seed: int, index: int,
 def collect(model: YichunModel, index: int = 0, draw: int = -1, seconds: float = 0.0) -> Replication:
     rec = model.recorder
     derived = derived_yearly(rec.yearly)
-    subsidies = rec.subsidies_by_year()
+    ledger = model.government.ledger()
+    subsidies = rec.subsidies_by_year(ledger)
     yearly = np.concatenate(
         [rec.yearly, np.stack([derived[k] for k in DERIVED], axis=-1),
          np.stack([subsidies[k] for k in INSTRUMENTS], axis=-1)], axis=-1)
-    ledger = model.government.ledger()
     ledger["firm_id"] = np.asarray(ledger["firm"], dtype=int)  # the firm's row (Enterprise.index)
     return Replication(index, yearly, rec.monthly.copy(), model.conditions.lithium_price.copy(),
                        ledger, draw, seconds)

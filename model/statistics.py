@@ -296,9 +296,11 @@ class Recorder:
         prev, last = self.yearly[y - 1, 0, _Y["revenue"]], self.yearly[y, 0, _Y["revenue"]]
         return last / prev - 1.0 if prev > 0 else 0.0
 
-    def subsidies_by_year(self) -> dict[str, np.ndarray]:
-        """Paid per instrument: {instrument: array (years, scopes)} from the ledger."""
-        ledger = self.model.government.ledger()
+    def subsidies_by_year(self, ledger: dict[str, np.ndarray] | None = None,
+                          ) -> dict[str, np.ndarray]:
+        """Paid per instrument: {instrument: array (years, scopes)} from the ledger (the
+        government's, unless given)."""
+        ledger = self.model.government.ledger() if ledger is None else ledger
         groups = self.model.scope_groups
         weights = groups.rows[groups.group[ledger["firm"]]]       # the paid firms' scope rows
         out = {}
