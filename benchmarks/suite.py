@@ -65,12 +65,13 @@ def engine_vs_reference(scale: float = 0.8, repeats: int = 7) -> dict[str, float
         start = time.process_time()
         model = YichunModel(scenario, seed=seed).run()
         engine.append(time.process_time() - start)
+        firms = model.firms.n
         model.release()
     start = time.process_time()
     ReferenceModel(scenario, seed=0).run()
     reference = time.process_time() - start
     eng = statistics.median(engine)
-    return {"firms": model.firms.n, "engine_s": eng, "reference_s": reference,
+    return {"firms": firms, "engine_s": eng, "reference_s": reference,
             "ratio": reference / eng}
 
 
