@@ -204,8 +204,9 @@ def _share_out(segment, alive, capacity, capacity_factor, gain_factor, appeal, p
             running_spare = next_group(spare_total, current, running_spare, segment[i])
             current = segment[i]
         demand[i] = share[i] * open_market[segment[i]] + local[i]
-        running_excess += spillover_share * max(demand[i] - ceiling[i], 0.0)
-        running_spare += max(ceiling[i] - demand[i], 0.0)
+        excess, spare = _excess_and_spare(demand[i], ceiling[i], spillover_share)
+        running_excess += excess
+        running_spare += spare
     excess_total[current], spare_total[current] = running_excess, running_spare
     _move_spillover(segment, demand, ceiling, spillover_share, excess_total, spare_total)
 
@@ -230,8 +231,9 @@ def _spill_over(segment, demand, ceiling, spillover_share, n_seg):  # noqa: ANN0
             running_excess = next_group(excess_total, current, running_excess, segment[i])
             running_spare = next_group(spare_total, current, running_spare, segment[i])
             current = segment[i]
-        running_excess += spillover_share * max(demand[i] - ceiling[i], 0.0)
-        running_spare += max(ceiling[i] - demand[i], 0.0)
+        excess, spare = _excess_and_spare(demand[i], ceiling[i], spillover_share)
+        running_excess += excess
+        running_spare += spare
     excess_total[current], spare_total[current] = running_excess, running_spare
     _move_spillover(segment, demand, ceiling, spillover_share, excess_total, spare_total)
 
@@ -249,9 +251,14 @@ def _move_spillover(segment, demand, ceiling, spillover_share, excess_total, spa
         if spare_total[s] > 0:
             take[s] = moved / spare_total[s]
     for i in range(segment.size):
-        excess = spillover_share * max(demand[i] - ceiling[i], 0.0)
-        spare = max(ceiling[i] - demand[i], 0.0)
+        excess, spare = _excess_and_spare(demand[i], ceiling[i], spillover_share)
         demand[i] = demand[i] - give[segment[i]] * excess + take[segment[i]] * spare
+
+
+@jit
+def _excess_and_spare(demand, ceiling, spillover_share):  # noqa: ANN001, ANN202
+    """A firm's orders beyond its capacity that may spill to others, and its spare room."""
+    return spillover_share * max(demand - ceiling, 0.0), max(ceiling - demand, 0.0)
 
 
 def local_supplier_pull(model: YichunModel) -> np.ndarray:
