@@ -77,9 +77,9 @@ _SUB_SEGMENTS = np.array(_SUB, dtype=np.int64)
 _IS_LITHIUM = np.array(IS_LITHIUM)
 _LITHIUM_CHAIN = CHAINS.index("lithium")
 #: the monthly columns summed over firms, in the order ``_firm_group_sums`` returns them
-_FIRM_COLUMNS = [_M[name] for name in FIRM_FLOWS + FIRM_STOCKS]
+_FIRM_COLUMNS = np.array([_M[name] for name in FIRM_FLOWS + FIRM_STOCKS])
 _N_FIRM_COLUMNS = 28
-_PROJECT_COLUMNS = [_M[name] for name in PROJECT_FLOWS + PROJECT_STOCKS]
+_PROJECT_COLUMNS = np.array([_M[name] for name in PROJECT_FLOWS + PROJECT_STOCKS])
 assert len(_PROJECT_COLUMNS) == 8, "_project_sums writes 8 columns"
 assert len(_FIRM_COLUMNS) == _N_FIRM_COLUMNS, "_firm_group_sums writes 28 columns"
 

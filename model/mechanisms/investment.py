@@ -112,13 +112,12 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
     """Firms weigh upgrade (or digital) projects; funds rank and pay; projects raise productivity."""
     f, p, t, rng = model.f, model.params, model.t, model.stream(program)
     review, cost_share, prod_gain, digital_gain = (p.values[k] for k in PROGRAMS[program])
-    candidates = _applicants(f.alive, f.capital, bernoulli_rows(rng, f.n, review))
+    candidates, cost, variable_cost, use, margin, finance = _applicants(
+        model.arrays(_APPLICANT), bernoulli_rows(rng, f.n, review), cost_share,
+        model.conditions.other_price[t], p.max_utilisation, p.credit_to_capital)
     if candidates.size == 0:
         return
     capacity_gain = p.values[CAPACITY_GAIN[program]] if CAPACITY_GAIN[program] else 0.0
-    cost, variable_cost, use, margin, finance = _project_terms(
-        model.arrays(_APPLICANT), candidates, cost_share, model.conditions.other_price[t], p.max_utilisation,
-        p.credit_to_capital)
     noise = np.exp(rng.normal(0.0, p.decision_noise, candidates.size))
     government = model.government
     funds, terms = government.fund_terms(program, t)   # the city fund first, then ETDZ and SME
@@ -134,7 +133,8 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
 
 
 _APPLICANT = firm_arrays("_APPLICANT", (
-    "capital", "total_cost", "rd_spend", "utilisation_expected", "revenue", "cash", "debt"), __name__)
+    "alive", "capital", "total_cost", "rd_spend", "utilisation_expected", "revenue", "cash",
+    "debt"), __name__)
 _PROJECT_DONE = firm_arrays("_PROJECT_DONE", (
     "productivity", "capacity", "digital", "capital", "cash", "above_scale",
     "revenue_last_year", "county"), __name__)
@@ -211,28 +211,24 @@ def _fund_projects(f, candidates, cost, variable_cost, bound, margin, noise, fin
 
 
 @jit
-def _applicants(alive, capital, reviewing):  # noqa: ANN001, ANN202
-    """The firms reviewing a project this month that are alive and have capital."""
+def _applicants(f, reviewing, cost_share, price, max_utilisation, credit_to_capital):  # noqa: ANN001, ANN202
+    """The firms reviewing a project this month that are alive and have capital, and for each:
+    the project's cost, its variable costs a year, its expected use of capacity (0..1), its
+    operating margin and the finance it has."""
     rows = np.empty(reviewing.size, dtype=np.int64)
     count = 0
     for i in reviewing:
-        if alive[i] and capital[i] > 0:
+        if f.alive[i] and f.capital[i] > 0:
             rows[count] = i
             count += 1
-    return rows[:count]
-
-
-@jit
-def _project_terms(f, rows, cost_share, price, max_utilisation, credit_to_capital):  # noqa: ANN001, ANN202
-    """For each applicant: the project's cost, its variable costs a year, its expected use of
-    capacity (0..1), its operating margin and the finance it has."""
-    cost, variable_cost, use = np.empty(rows.size), np.empty(rows.size), np.empty(rows.size)
-    margin, finance = np.empty(rows.size), np.empty(rows.size)
-    for j in range(rows.size):
+    rows = rows[:count]
+    cost, variable_cost, use = np.empty(count), np.empty(count), np.empty(count)
+    margin, finance = np.empty(count), np.empty(count)
+    for j in range(count):
         i = rows[j]
         cost[j] = cost_share * f.capital[i] * price
         variable_cost[j] = 12.0 * (f.total_cost[i] - f.rd_spend[i])
         use[j] = min(max(f.utilisation_expected[i] / max_utilisation, 0.0), 1.0)
         margin[j] = max(f.revenue[i] - f.total_cost[i], 0.0)
         finance[j] = finance_available(f, i, credit_to_capital)
-    return cost, variable_cost, use, margin, finance
+    return rows, cost, variable_cost, use, margin, finance
