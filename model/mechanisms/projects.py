@@ -371,8 +371,13 @@ def catch_up_ramp(model: YichunModel, opening: np.ndarray) -> None:
 @jit
 def _late(opening, done_month, project_firm, t):  # noqa: ANN001, ANN202
     """The opening projects with a firm that were done before month t."""
-    return opening[np.array([done_month[j] < t and project_firm[j] >= 0 for j in opening],
-                            dtype=np.bool_)]
+    late = np.empty(opening.size, dtype=np.int64)
+    count = 0
+    for j in opening:
+        if done_month[j] < t and project_firm[j] >= 0:
+            late[count] = j
+            count += 1
+    return late[:count]
 
 
 def open_anchor_projects(model: YichunModel, projects: np.ndarray, full_capacity: np.ndarray) -> None:
