@@ -1,6 +1,9 @@
 """The performance suite's measurements (``yichun-abm bench --full``) at a small size: each
 reports what the issue asks for, read in the right process."""
 
+import numpy as np
+
+from benchmarks.identity import differences
 from benchmarks.suite import ensemble_throughput, one_run_in_fresh_process
 
 
@@ -18,3 +21,14 @@ def test_the_ensemble_reports_each_workers_memory_after_every_replication():
     assert 1 <= len(r["memory"]) <= 2                           # worker processes, by pid
     for rows in r["memory"].values():
         assert all(rss <= peak for rss, peak in rows)
+
+
+def test_the_identity_check_names_what_moved():
+    before = {"baseline-1-capacity": np.array([1.0, 2.0]), "baseline-1-monthly": np.ones(3),
+              "baseline-1-cash": np.zeros(2)}
+    after = {"baseline-1-capacity": np.array([1.0, np.nextafter(2.0, 3.0)]),   # the last bit
+             "baseline-1-monthly": np.ones(3) * (1 + 1e-15),                 # reassociation
+             "baseline-1-cash": np.zeros(3)}
+    assert differences(before, before) == []
+    assert differences(before, after) == ["baseline-1-capacity: 1 of 2 values differ",
+                                          "baseline-1-cash: missing or reshaped"]
