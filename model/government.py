@@ -35,7 +35,7 @@ class Government(mesa.Agent):
         super().__init__(model)
         self.policy = policy
         self.paid_by_year: dict[tuple[str, int], float] = defaultdict(float)
-        self._ledger: list[tuple[int, np.ndarray, str, np.ndarray]] = []   # month, firms, paid
+        self._ledger: list[tuple[int, np.ndarray, str, np.ndarray]] = []  # month, firms, fund, paid
 
     @property
     def policy(self) -> Policy:
