@@ -42,3 +42,10 @@ def test_mapping_override_merges_entries():
     defaults = Parameters()
     assert p.values["real_demand_growth"]["textile"] == 0.2
     assert p.values["real_demand_growth"]["food"] == defaults.values["real_demand_growth"]["food"]
+
+
+def test_an_override_refreshes_what_was_derived_from_the_old_value():
+    p = Parameters()
+    first = p.derived("twice_mu", lambda: 2 * p.project_size_mu)
+    p.override("project_size_mu", p.project_size_mu + 1.0)
+    assert p.derived("twice_mu", lambda: 2 * p.project_size_mu) == first + 2.0
