@@ -23,6 +23,7 @@ import mesa
 import numpy as np
 
 from model.economy import YichunModel
+from model.mechanisms.demography import chance_of_either
 from model.mechanisms.innovation import BASE_RD_SUBSIDY
 from model.mechanisms.investment import CAPACITY_GAIN, PROGRAMS
 from model.sampling import bernoulli_rows
@@ -216,7 +217,7 @@ class Firm(mesa.Agent):
         p = self.model.params
         losing = p.exit_probability if self.loss_months >= p.exit_loss_months else 0.0
         background = p.below_scale_exit_rate / 12.0 if not self.above_scale else 0.0
-        if self.alive and u < 1.0 - (1.0 - losing) * (1.0 - background):
+        if self.alive and u < chance_of_either(losing, background):
             self.alive = self.above_scale = self.chain_leader = False
             self.capacity = self.pending_expansion = self.ramping = 0.0
             self.share = 0.0
@@ -338,7 +339,7 @@ class ReferenceModel(mesa.Model):
         # 6. exits (no projects are signed and no firms enter here)
         rng = self.stream("exit")
         p = self.params
-        highest = 1.0 - (1.0 - p.exit_probability) * (1.0 - p.below_scale_exit_rate / 12.0)
+        highest = chance_of_either(p.exit_probability, p.below_scale_exit_rate / 12.0)
         picked = bernoulli_rows(rng, len(self.firms), highest)
         for i, u in zip(picked, rng.random(picked.size) * highest, strict=True):
             self.firms[i].maybe_close(u)

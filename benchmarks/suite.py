@@ -36,6 +36,7 @@ _ONE_RUN = """
 import json, sys, time
 from model.bench import scaled
 from model.economy import YichunModel
+from model.runner import memory_mb
 from model.scenario import load_scenario
 sc = scaled(load_scenario(sys.argv[1]), float(sys.argv[2]))
 YichunModel(scaled(sc, 0.05), seed=0).run(1)  # load the facts and defaults outside the timing
@@ -44,9 +45,7 @@ m = YichunModel(sc, seed=1).run()
 seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
 # VmHWM is this process's own peak (getrusage's ru_maxrss survives execve, so it read the
 # parent's peak)
-with open("/proc/self/status") as fh:
-    peak_kb = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
-print(json.dumps({"seconds": seconds, "cpu": cpu, "firms": m.firms.n, "peak_mb": peak_kb / 1024}))
+print(json.dumps({"seconds": seconds, "cpu": cpu, "firms": m.firms.n, "peak_mb": memory_mb()[1]}))
 """
 CALIBRATION_MANIFEST = PROJECT_ROOT / "calibration" / "posterior" / "default" / "manifest.json"
 

@@ -9,8 +9,7 @@ Random draws come from numpy's generators. The settings keep results exact and
 reproducible: no fastmath (no reassociation or fused multiply-add, so a loop gives the bits
 of the numpy expression it replaces), numpy's error model (x / 0 is inf, not an exception),
 and ``cache=True`` (compiled once per installation, into ``__pycache__``).
-``NUMBA_DISABLE_JIT=1`` runs the loops as plain
-Python, for debugging.
+``NUMBA_DISABLE_JIT=1`` runs the loops as plain Python, for debugging.
 """
 
 from __future__ import annotations

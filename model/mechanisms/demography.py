@@ -80,7 +80,7 @@ def close_firms(model: YichunModel) -> None:
     firms picked)."""
     f, p, rng = model.f, model.params, model.stream("exit")
     losing, background = p.exit_probability, p.below_scale_exit_rate / 12.0
-    highest = _either(losing, background)
+    highest = chance_of_either(losing, background)
     picked = bernoulli_rows(rng, f.n, highest)
     _close(model.arrays(_CLOSING), picked, rng.random(picked.size) * highest, p.exit_loss_months,
            losing, background)
@@ -101,7 +101,7 @@ def _close(f, picked, draw, exit_loss_months, losing_hazard, background_hazard):
         i = picked[k]
         losing = losing_hazard if f.loss_months[i] >= exit_loss_months else 0.0
         background = background_hazard if not f.above_scale[i] else 0.0
-        if f.alive[i] and draw[k] < _either(losing, background):
+        if f.alive[i] and draw[k] < chance_of_either(losing, background):
             closed[i] = any_closed = True
             f.alive[i] = f.above_scale[i] = f.chain_leader[i] = False
             f.capacity[i] = f.pending_expansion[i] = f.ramping[i] = f.share[i] = 0.0
@@ -113,7 +113,7 @@ def _close(f, picked, draw, exit_loss_months, losing_hazard, background_hazard):
 
 
 @jit
-def _either(a, b):  # noqa: ANN001, ANN202
+def chance_of_either(a, b):  # noqa: ANN001, ANN201
     """The chance of at least one of two independent events of chances `a` and `b`."""
     return 1.0 - (1.0 - a) * (1.0 - b)
 

@@ -46,8 +46,7 @@ class ProjectBook:
 
     def __init__(self, size: int = 512) -> None:
         self.n = 0
-        self._columns = {name: np.full(size, -1 if name == "anchor" else 0, dtype=dtype)
-                         for name, dtype in _DTYPES.items()}
+        self._columns = {name: np.zeros(size, dtype=dtype) for name, dtype in _DTYPES.items()}
 
     def extend(self, **columns: np.ndarray) -> None:
         """Add projects, one array per column; a column left out takes its default (signed,
