@@ -10,9 +10,9 @@ from model.scenario import N_MONTHS, ResolvedScenario, load_scenario
 
 
 def scaled(scenario: ResolvedScenario, scale: float) -> ResolvedScenario:
-    run = scenario.spec.run.model_copy(update={"population_scale": scale})
-    spec = scenario.spec.model_copy(update={"run": run})
-    return ResolvedScenario(spec, scenario.data, scenario.files, scenario.parameters)
+    """The scenario with ``population_scale`` set, in its data too (so a later ``updated`` keeps
+    it: rebuilding from the data alone once reset every benchmark's scale to 1)."""
+    return scenario.updated({"run": {"population_scale": scale}})
 
 
 def time_runs(scenario: ResolvedScenario, repeats: int,
