@@ -5,10 +5,12 @@ temporary array, runs as one compiled pass over the firms; segment totals are ac
 the same pass, in row order, as ``np.bincount`` does. Transcendental functions (exp, log,
 powers) stay in numpy, whose vectorised versions are faster than a scalar loop calling them
 (and round differently in the last bit); a loop over a few new firms computes them itself.
-Random draws come from numpy's generators. The settings keep results exact and
-reproducible: no fastmath (no reassociation or fused multiply-add, so a loop gives the bits
-of the numpy expression it replaces), numpy's error model (x / 0 is inf, not an exception),
-and ``cache=True`` (compiled once per installation, into ``__pycache__``).
+Random draws come from numpy's generators (a loop drawing normals uses numba's version of
+numpy's Generator: the same ziggurat on the same bit generator, so the same numbers). The
+settings keep results exact and reproducible: no fastmath (no reassociation or fused
+multiply-add, so a loop gives the bits of the numpy expression it replaces), numpy's error
+model (x / 0 is inf, not an exception), and ``cache=True`` (compiled once per installation,
+into ``__pycache__``).
 ``NUMBA_DISABLE_JIT=1`` runs the loops as plain Python, for debugging.
 """
 

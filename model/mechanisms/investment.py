@@ -68,7 +68,7 @@ def mature_capacity(f, i, ramp_up_months, loss_shrink_rate):  # noqa: ANN001, AN
     losing money for six months or more lets capacity go (``loss_shrink_rate`` a month)."""
     done = f.pending_expansion[i] * f.expansion_rate[i]
     f.pending_expansion[i] -= done
-    ramped = f.ramping[i] / ramp_up_months
+    ramped = f.ramping[i] / ramp_up_months if f.ramping[i] != 0.0 else 0.0
     f.ramping[i] -= ramped
     f.capacity[i] += done + ramped
     shrink = (1.0 if f.loss_months[i] >= 6 else 0.0) * loss_shrink_rate
@@ -84,11 +84,14 @@ def finance_available(f, i, credit_to_capital):  # noqa: ANN001, ANN201
 @jit
 def expand_capacity(f, i, threshold, margin_threshold, speed, capital_output_ratio,  # noqa: ANN001, ANN201, PLR0913
                     price, credit_to_capital):
-    """Expand where expected utilisation and margin are high, as far as finance allows."""
-    pressure = min(max((f.utilisation_expected[i] - threshold) / (1 - threshold), 0.0), 1.0)
-    profitability = min(max(f.margin_expected[i] / 0.1, 0.0), 1.0)
-    go = 1.0 if (f.margin_expected[i] > margin_threshold and f.alive[i]) else 0.0
-    added = speed * f.capacity[i] * pressure * profitability * go
+    """Expand where expected utilisation and margin are high, as far as finance allows. (Most
+    firms are below the thresholds in a month: they add nothing, and skip the divisions.)"""
+    if not (f.utilisation_expected[i] > threshold and f.margin_expected[i] > 0.0
+            and f.margin_expected[i] > margin_threshold and f.alive[i]):
+        return
+    pressure = min((f.utilisation_expected[i] - threshold) / (1 - threshold), 1.0)
+    profitability = min(f.margin_expected[i] / 0.1, 1.0)
+    added = speed * f.capacity[i] * pressure * profitability
     cost = added * 12.0 * capital_output_ratio * price
     finance = finance_available(f, i, credit_to_capital)
     scale = min(1.0, finance / cost if cost > 0 else 1.0)

@@ -42,10 +42,9 @@ def drift_appeal(model: YichunModel) -> None:
     # in place where it can be (at 10^6 firms each temporary array is 8 MB)
     sigma = _firm_sizes(f.capacity)
     np.power(sigma, p.volatility_size_elasticity, out=sigma)   # size -> volatility
-    shock = rng.standard_normal(f.n)  # the same draws as rng.normal(0, sigma)
     level = np.log(f.appeal)
     _log_ar1(level, p.appeal_persistence, f.capacity, f.born_month, model.t, p.young_firm_growth,
-             p.appeal_volatility, sigma, shock)
+             p.appeal_volatility, sigma, rng)
     np.exp(level, out=f.appeal)
 
 
@@ -62,14 +61,17 @@ def _firm_sizes(capacity):  # noqa: ANN001, ANN202
 
 @jit
 def _log_ar1(log_level, persistence, capacity, born_month, t, young_firm_growth,  # noqa: ANN001, ANN202, PLR0913
-             volatility, size_factor, shock):
+             volatility, size_factor, rng):
     """One step of the log-AR(1), in place: shock sd = volatility x size_factor; young small
-    firms (5 years, under 5 亿) drift up at ``young_firm_growth`` a year."""
+    firms (5 years, under 5 亿) drift up at ``young_firm_growth`` a year. The shocks are
+    `rng`'s standard normals in row order: numba's generator runs numpy's ziggurat on the same
+    bit generator (the same numbers and the same state after), at half numpy's cost per draw."""
+    monthly_growth = young_firm_growth / 12.0
     for i in range(log_level.size):
         young = (t - born_month[i] < 60) and (_firm_size(capacity[i]) < 5.0)
-        drift = (1.0 if young else 0.0) * young_firm_growth / 12.0
+        drift = monthly_growth if young else 0.0
         sigma = size_factor[i] * volatility
-        log_level[i] = persistence * log_level[i] + drift + sigma * shock[i]
+        log_level[i] = persistence * log_level[i] + drift + sigma * rng.standard_normal()
 
 
 class CompetitiveGains:

@@ -134,8 +134,9 @@ def _produce(f, segment_price, lithium_prices, capacity_factor, max_utilisation,
         inputs = _input_price(f, i, *lithium_prices)
         cash_cost = _cash_cost(f, i, inputs, material_cost_share, labour_cost_share, other_price)
         ceiling = capacity * capacity_factor[s] * max_utilisation
-        volume = (min(f.demand[i], ceiling) * run_rate(price, cash_cost, shutdown_band)
-                  * (1.0 if f.alive[i] else 0.0))
+        # (a firm whose price covers its cash cost runs fully: run_rate's division is skipped)
+        rate = 1.0 if cash_cost <= price else run_rate(price, cash_cost, shutdown_band)
+        volume = min(f.demand[i], ceiling) * rate * (1.0 if f.alive[i] else 0.0)
         revenue = price * volume
         material_cost = volume * material_cost_share[s] * inputs / productivity
         labour = volume * labour_cost_share[s] * other_price / productivity
