@@ -50,6 +50,7 @@ class Government(mesa.Agent):
                         for name in INSTRUMENTS for inst in (self._instrument(name),)}
         self._funds = {program: [(name, inst) for name, inst in policy.instruments.funds().items()
                                  if inst.program == program] for program in ("upgrade", "digital")}
+        self._budgets: dict[tuple[str, int], float] = {}     # (instrument, year): 亿元
         self._fund_rules = {program: np.array(
             [(inst.subsidy_rate, inst.per_project_cap, 0.0, ELIGIBILITY.index(inst.eligibility))
              for _, inst in funds]).reshape(-1, 4) for program, funds in self._funds.items()}
@@ -73,9 +74,12 @@ class Government(mesa.Agent):
         return [funds[k][0] for k in open_now], terms
 
     def yearly_budget(self, name: str, year: int) -> float:
-        inst = self._instrument(name)
-        budget = inst.budget(year) if hasattr(inst, "budget") else inst.budget_per_year
-        return float(budget)
+        budget = self._budgets.get((name, year))
+        if budget is None:                   # read once per instrument and year
+            inst = self._instrument(name)
+            budget = float(inst.budget(year) if hasattr(inst, "budget") else inst.budget_per_year)
+            self._budgets[(name, year)] = budget
+        return budget
 
     def available(self, name: str, t: int) -> float:
         """Money this instrument may still pay in month t: released so far this year minus paid."""

@@ -356,6 +356,8 @@ def _capacity_draw(firm_segment, alive, capacity, n_seg, segment, uniform):  # n
 
 def catch_up_ramp(model: YichunModel, opening: np.ndarray) -> None:
     """Plants that opened before the simulation began (in 2021) start part-way up their ramp."""
+    if opening.size == 0:
+        return
     book, f = model.projects, model.f
     for proj in _late(opening, book.done_month, book.firm, model.t):
         firm = book.firm[proj]
