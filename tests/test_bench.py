@@ -32,3 +32,12 @@ def test_the_identity_check_names_what_moved():
     assert differences(before, before) == []
     assert differences(before, after) == ["baseline-1-capacity: 1 of 2 values differ",
                                           "baseline-1-cash: missing or reshaped"]
+
+
+def test_the_reference_ratio_is_the_median_of_paired_measurements():
+    from benchmarks.suite import engine_vs_reference
+
+    r = engine_vs_reference(scale=0.05, repeats=2, pairs=3)
+    assert len(r["reference_s"]) == len(r["ratios"]) == 3
+    assert r["ratio"] == sorted(r["ratios"])[1]
+    assert r["ratio"] > 1                 # one Python object per firm is slower even at 500 firms
