@@ -46,58 +46,76 @@ _INVESTING = firm_arrays("_INVESTING", (
 @jit
 def _invest(f, expectation_weight, ramp_up_months, loss_shrink_rate, threshold,  # noqa: ANN001, ANN202, PLR0913
             margin_threshold, speed, capital_output_ratio, price, credit_to_capital):
+    """Each step is a rule on the firm's own numbers, made in locals and stored once (a loop
+    that reads back what it just stored runs one firm at a time; this one runs several at
+    once, to the same bits)."""
     for i in range(f.n):
-        update_expectations(f, i, expectation_weight)
-        mature_capacity(f, i, ramp_up_months, loss_shrink_rate)
-        expand_capacity(f, i, threshold, margin_threshold, speed, capital_output_ratio, price,
-                        credit_to_capital)
+        utilisation_expected, margin_expected = update_expectations(
+            f.volume[i], f.capacity[i], f.revenue[i], f.total_cost[i],
+            f.utilisation_expected[i], f.margin_expected[i], expectation_weight)
+        pending, ramping, capacity = mature_capacity(
+            f.pending_expansion[i], f.expansion_rate[i], f.ramping[i], f.capacity[i],
+            f.loss_months[i], ramp_up_months, loss_shrink_rate)
+        added, cost = expand_capacity(
+            utilisation_expected, margin_expected, f.alive[i], capacity,
+            finance_of(f.cash[i], f.capital[i], f.debt[i], credit_to_capital),
+            threshold, margin_threshold, speed, capital_output_ratio, price)
+        f.utilisation_expected[i], f.margin_expected[i] = utilisation_expected, margin_expected
+        f.pending_expansion[i] = pending + added if added > 0.0 else pending
+        f.ramping[i], f.capacity[i] = ramping, capacity
+        f.capital[i] = f.capital[i] + cost if cost > 0.0 else f.capital[i]
+        f.cash[i] = f.cash[i] - cost if cost > 0.0 else f.cash[i]
 
 
 @jit
-def update_expectations(f, i, w):  # noqa: ANN001, ANN201
+def update_expectations(volume, capacity, revenue, total_cost, utilisation_expected,  # noqa: ANN001, ANN201, PLR0913
+                        margin_expected, w):
     """Adaptive expectations of utilisation and margin (weight ``expectation_weight``)."""
-    utilisation = f.volume[i] / f.capacity[i] if f.capacity[i] > 0 else 0.0
-    margin = (f.revenue[i] - f.total_cost[i]) / f.revenue[i] if f.revenue[i] > 0 else 0.0
-    f.utilisation_expected[i] = (1 - w) * f.utilisation_expected[i] + w * utilisation
-    f.margin_expected[i] = (1 - w) * f.margin_expected[i] + w * margin
+    utilisation = volume / capacity if capacity > 0 else 0.0
+    margin = (revenue - total_cost) / revenue if revenue > 0 else 0.0
+    return ((1 - w) * utilisation_expected + w * utilisation,
+            (1 - w) * margin_expected + w * margin)
 
 
 @jit
-def mature_capacity(f, i, ramp_up_months, loss_shrink_rate):  # noqa: ANN001, ANN201
+def mature_capacity(pending, expansion_rate, ramping, capacity, loss_months, ramp_up_months,  # noqa: ANN001, ANN201, PLR0913
+                    loss_shrink_rate):
     """Own expansions complete at the firm's rate; a new plant ramps up to full capacity; a firm
-    losing money for six months or more lets capacity go (``loss_shrink_rate`` a month)."""
-    done = f.pending_expansion[i] * f.expansion_rate[i]
-    f.pending_expansion[i] -= done
-    ramped = f.ramping[i] / ramp_up_months if f.ramping[i] != 0.0 else 0.0
-    f.ramping[i] -= ramped
-    f.capacity[i] += done + ramped
-    shrink = (1.0 if f.loss_months[i] >= 6 else 0.0) * loss_shrink_rate
-    f.capacity[i] *= 1.0 - shrink
+    losing money for six months or more lets capacity go (``loss_shrink_rate`` a month).
+    Returns the pending expansion, the capacity still ramping and the capacity."""
+    done = pending * expansion_rate
+    ramped = ramping / ramp_up_months if ramping != 0.0 else 0.0
+    shrink = (1.0 if loss_months >= 6 else 0.0) * loss_shrink_rate
+    return pending - done, ramping - ramped, (capacity + (done + ramped)) * (1.0 - shrink)
+
+
+@jit
+def finance_of(cash, capital, debt, credit_to_capital):  # noqa: ANN001, ANN201
+    """A firm's cash plus what it may still borrow against its capital."""
+    return max(cash + credit_to_capital * capital - debt, 0.0)
 
 
 @jit
 def finance_available(f, i, credit_to_capital):  # noqa: ANN001, ANN201
     """Firm i's cash plus what it may still borrow against its capital."""
-    return max(f.cash[i] + credit_to_capital * f.capital[i] - f.debt[i], 0.0)
+    return finance_of(f.cash[i], f.capital[i], f.debt[i], credit_to_capital)
 
 
 @jit
-def expand_capacity(f, i, threshold, margin_threshold, speed, capital_output_ratio,  # noqa: ANN001, ANN201, PLR0913
-                    price, credit_to_capital):
-    """Expand where expected utilisation and margin are high, as far as finance allows. (Most
-    firms are below the thresholds in a month: they add nothing, and skip the divisions.)"""
-    if not (f.utilisation_expected[i] > threshold and f.margin_expected[i] > 0.0
-            and f.margin_expected[i] > margin_threshold and f.alive[i]):
-        return
-    pressure = min((f.utilisation_expected[i] - threshold) / (1 - threshold), 1.0)
-    profitability = min(f.margin_expected[i] / 0.1, 1.0)
-    added = speed * f.capacity[i] * pressure * profitability
+def expand_capacity(utilisation_expected, margin_expected, alive, capacity, finance,  # noqa: ANN001, ANN201, PLR0913
+                    threshold, margin_threshold, speed, capital_output_ratio, price):
+    """Expand where expected utilisation and margin are high, as far as finance allows: the
+    capacity added (to the pending expansion) and its cost (0, 0 for a firm below the
+    thresholds, most firms in a month)."""
+    if not (utilisation_expected > threshold and margin_expected > 0.0
+            and margin_expected > margin_threshold and alive):
+        return 0.0, 0.0
+    pressure = min((utilisation_expected - threshold) / (1 - threshold), 1.0)
+    profitability = min(margin_expected / 0.1, 1.0)
+    added = speed * capacity * pressure * profitability
     cost = added * 12.0 * capital_output_ratio * price
-    finance = finance_available(f, i, credit_to_capital)
     scale = min(1.0, finance / cost if cost > 0 else 1.0)
-    f.pending_expansion[i] += added * scale
-    f.capital[i] += cost * scale
-    f.cash[i] -= cost * scale
+    return added * scale, cost * scale
 
 
 PROGRAMS = {

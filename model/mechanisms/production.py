@@ -93,10 +93,14 @@ def competitive_price(model: YichunModel) -> np.ndarray:
     return model.conditions.price[model.t] * gain ** (-model.params.productivity_price_pass_through)
 
 
-@vectorize
-def run_rate(price: float, cash_cost: float, band: float) -> float:
+@jit
+def _run_rate(price: float, cash_cost: float, band: float) -> float:
     """1 while price covers unit cash cost; falls linearly to 0 at `band` below it."""
     return 1.0 - min(max((cash_cost - price) / (band * cash_cost), 0.0), 1.0)
+
+
+#: ``_run_rate`` over arrays (a compiled loop calls the scalar rule, which it can inline)
+run_rate = vectorize(_run_rate.py_func)
 
 
 def produce(model: YichunModel) -> None:
@@ -134,8 +138,8 @@ def _produce(f, segment_price, lithium_prices, capacity_factor, max_utilisation,
         inputs = _input_price(f, i, *lithium_prices)
         cash_cost = _cash_cost(f, i, inputs, material_cost_share, labour_cost_share, other_price)
         ceiling = capacity * capacity_factor[s] * max_utilisation
-        # (a firm whose price covers its cash cost runs fully: run_rate's division is skipped)
-        rate = 1.0 if cash_cost <= price else run_rate(price, cash_cost, shutdown_band)
+        # (a firm whose price covers its cash cost runs fully)
+        rate = 1.0 if cash_cost <= price else _run_rate(price, cash_cost, shutdown_band)
         volume = min(f.demand[i], ceiling) * rate * (1.0 if f.alive[i] else 0.0)
         revenue = price * volume
         material_cost = volume * material_cost_share[s] * inputs / productivity
@@ -167,21 +171,25 @@ _ACCOUNTS = firm_arrays("_ACCOUNTS", (
 
 @jit
 def _close_accounts(f, t, deduction, tax_rate, depreciation_rate, ramp_up_months):  # noqa: ANN001, ANN202
+    """(Each firm's figures are made in locals, in the order the accounts run, and stored
+    once: a loop that reads back what it just stored must run one firm at a time, one that
+    does not runs eight at once, to the same bits.)"""
     for i in range(f.alive.size):
-        f.profit[i] = (f.revenue[i] - f.total_cost[i] + f.subsidy_income[i]) * (
+        profit = (f.revenue[i] - f.total_cost[i] + f.subsidy_income[i]) * (
             1.0 if f.alive[i] else 0.0)
-        tax = tax_rate * max(f.profit[i] - deduction * f.rd_spend[i], 0.0)
+        tax = tax_rate * max(profit - deduction * f.rd_spend[i], 0.0)
         depreciation = depreciation_rate / 12.0 * f.capital[i]
-        f.capital[i] -= depreciation
-        f.cash[i] += f.profit[i] - tax + depreciation
-        borrow = max(-f.cash[i], 0.0)
-        f.debt[i] += borrow
-        f.cash[i] += borrow
-        repay = min(f.debt[i], max(f.cash[i] - 0.05 * f.revenue_last_year[i], 0.0))
-        f.debt[i] -= repay
-        f.cash[i] -= repay
+        cash = f.cash[i] + (profit - tax + depreciation)
+        borrow = max(-cash, 0.0)
+        debt = f.debt[i] + borrow
+        cash = cash + borrow
+        repay = min(debt, max(cash - 0.05 * f.revenue_last_year[i], 0.0))
         # a plant still ramping up is expected to lose money: its losses do not count toward exit
         settled = t - f.born_month[i] >= ramp_up_months
-        f.loss_months[i] = f.loss_months[i] + 1 if (f.profit[i] < 0 and settled) else 0
+        f.loss_months[i] = f.loss_months[i] + 1 if (profit < 0 and settled) else 0
+        f.profit[i] = profit
+        f.capital[i] -= depreciation
+        f.debt[i] = debt - repay
+        f.cash[i] = cash - repay
         f.revenue_ytd[i] += f.revenue[i]
-        f.profit_ytd[i] += f.profit[i]
+        f.profit_ytd[i] += profit
