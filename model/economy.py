@@ -12,7 +12,7 @@ from model.agents import Enterprise
 from model.anchors import load_anchors
 from model.exogenous import build_conditions
 from model.government import Government
-from model.jit import jit, next_group
+from model.jit import jit, next_group, runs_of
 from model.mechanisms.market import CompetitiveGains
 from model.mechanisms.projects import ProjectBook, seed_anchor_projects, seed_pipeline
 from model.population import (
@@ -125,7 +125,7 @@ class YichunModel(mesa.Model):
         self.labour_cost_share = labour_cost_shares(self.params)
         self._views: FirmViews | None = None
         self.waiting_firms: list[Opening] = []     # to open at the month's end, together
-        self._subsets: dict[type, tuple] = {}
+        self._subsets: dict[type | str, Any] = {}   # compiled loops' arrays, segment runs
         self.base_demand = np.bincount(self.f.segment, self.f.volume, minlength=self.n_segments)
         self.base_capacity = np.bincount(self.f.segment, self.f.capacity, minlength=self.n_segments)
         self.f.share[:] = self.f.volume / self.base_demand[self.f.segment]
@@ -161,6 +161,15 @@ class YichunModel(mesa.Model):
             self._views = FirmViews.of(self.firms)
             self._subsets.clear()
         return self._views
+
+    def segment_runs(self) -> np.ndarray:
+        """The first row of each run of one segment's firms, then n (firms are stored by
+        segment, each month's entrants after them); made once until firms are added."""
+        f = self.f
+        runs = self._subsets.get("segment_runs")
+        if runs is None:
+            runs = self._subsets["segment_runs"] = runs_of(f.segment)
+        return runs
 
     def arrays(self, kind: type) -> tuple:
         """The firm arrays a compiled loop reads, as a named tuple of type `kind` (made with

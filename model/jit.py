@@ -20,8 +20,13 @@ import numba
 import numpy as np
 
 jit = numba.njit(cache=True, error_model="numpy", nogil=True)
-#: a scalar rule over float64 arguments, usable both inside compiled loops and on arrays
-vectorize = numba.vectorize(["float64(float64, float64, float64)"], cache=True)
+if numba.config.DISABLE_JIT:
+    def vectorize(rule):  # noqa: ANN001, ANN201
+        """Plain Python (NUMBA_DISABLE_JIT): numpy runs the rule element by element."""
+        return np.vectorize(rule, otypes=[float])
+else:
+    #: a scalar rule over float64 arguments, usable both inside compiled loops and on arrays
+    vectorize = numba.vectorize(["float64(float64, float64, float64)"], cache=True)
 
 
 @jit
@@ -46,3 +51,25 @@ def next_group(totals, current, running, group):  # noqa: ANN001, ANN201
     running sum of the group `current` and return the stored sum of `group`, the next one."""
     totals[current] = running
     return totals[group]
+
+
+@jit
+def rows(start, stop):  # noqa: ANN001, ANN201
+    """``range(start, stop)`` over rows, as unsigned integers. A loop whose first row is read
+    from memory (a run of one segment's firms) could start below zero for all the compiler
+    knows, and numba wraps negative indices around: with that check in it the loop runs one
+    row at a time; with unsigned rows it runs several at once (the same numbers)."""
+    return range(np.uint64(start), np.uint64(stop))
+
+
+@jit
+def runs_of(values):  # noqa: ANN001, ANN201
+    """The first row of each run of equal `values`, then the number of rows."""
+    starts = np.empty(values.size + 1, dtype=np.int64)
+    count = 0
+    for i in range(values.size):
+        if i == 0 or values[i] != values[i - 1]:
+            starts[count] = i
+            count += 1
+    starts[count] = values.size
+    return starts[: count + 1]

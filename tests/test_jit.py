@@ -87,3 +87,32 @@ def test_a_new_process_loads_every_compiled_loop_from_the_cache():
     again = misses()
     assert len(again) > 20
     assert {name: n for name, n in again.items() if n} == {}
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=arrays(np.int64, st.integers(0, 200), elements=st.integers(0, 4)))
+def test_runs_of_marks_every_run_of_equal_values(values):
+    from model.jit import runs_of
+
+    starts = runs_of(values)
+    assert starts[-1] == values.size
+    for a, b in zip(starts[:-1], starts[1:], strict=True):
+        assert a < b and (values[a:b] == values[a]).all()          # one value a run
+    assert all(values[a - 1] != values[a] for a in starts[1:-1])    # runs as long as they go
+
+
+def test_plain_python_gives_the_compiled_numbers():
+    """NUMBA_DISABLE_JIT=1 (debugging) runs every loop as Python: the same numbers, bit for
+    bit, as the compiled loops (no fastmath, numpy's error model)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from model.economy import YichunModel; "
+            "m = YichunModel('baseline', seed=1, population_scale=0.02); m.run(3); "
+            "print(repr(float(m.recorder.monthly[:3].sum())), repr(float(m.f.capital.sum())))")
+    plain = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, env={**os.environ, "NUMBA_DISABLE_JIT": "1"})
+    compiled = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True)
+    assert plain.stdout.split() == compiled.stdout.split()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.jit import jit, vectorize
+from model.jit import jit, rows, vectorize
 from model.state import firm_arrays
 from model.structure import SEGMENT_INDEX
 
@@ -61,22 +61,26 @@ def _input_prices(f, lithium_prices):  # noqa: ANN001, ANN202
 
 @jit
 def _cash_costs(f, inputs, material_cost_share, labour_cost_share, other_price):  # noqa: ANN001, ANN202
-    return np.array([_cash_cost(f, i, inputs[i], material_cost_share, labour_cost_share,
-                                other_price) for i in range(f.n)])
+    return np.array([_cash_cost(material_cost_share[f.segment[i]], labour_cost_share[f.segment[i]],
+                                inputs[i], other_price, f.productivity[i]) for i in range(f.n)])
 
 
 @jit
 def _input_price(f, i, lithium_index, refiner_price, other_price, upstream):  # noqa: ANN001, ANN202
     refiner = f.segment[i] == upstream and not f.integrated[i]
-    linked = refiner_price if refiner else lithium_index
-    return (1.0 - f.lithium_exposure[i]) * other_price + f.lithium_exposure[i] * linked
+    return _inputs(f.lithium_exposure[i], refiner_price if refiner else lithium_index, other_price)
 
 
 @jit
-def _cash_cost(f, i, inputs, material_cost_share, labour_cost_share, other_price):  # noqa: ANN001, ANN202
-    materials = material_cost_share[f.segment[i]] * inputs
-    labour = labour_cost_share[f.segment[i]] * other_price
-    return (materials + labour) / f.productivity[i]
+def _inputs(lithium_exposure, linked_price, other_price):  # noqa: ANN001, ANN202
+    """The input price index: the lithium-linked share at its price, the rest at others'."""
+    return (1.0 - lithium_exposure) * other_price + lithium_exposure * linked_price
+
+
+@jit
+def _cash_cost(material_cost_share, labour_cost_share, inputs, other_price, productivity):  # noqa: ANN001, ANN202
+    """Unit cash cost: intermediates and labour at their prices, over productivity."""
+    return (material_cost_share * inputs + labour_cost_share * other_price) / productivity
 
 
 def open_month(model: YichunModel) -> None:
@@ -99,8 +103,9 @@ def _run_rate(price: float, cash_cost: float, band: float) -> float:
     return 1.0 - min(max((cash_cost - price) / (band * cash_cost), 0.0), 1.0)
 
 
-#: ``_run_rate`` over arrays (a compiled loop calls the scalar rule, which it can inline)
-run_rate = vectorize(_run_rate.py_func)
+#: ``_run_rate`` over arrays (a compiled loop calls the scalar rule, which it can inline;
+#: under NUMBA_DISABLE_JIT the rule is the plain function)
+run_rate = vectorize(getattr(_run_rate, "py_func", _run_rate))
 
 
 def produce(model: YichunModel) -> None:
@@ -110,7 +115,8 @@ def produce(model: YichunModel) -> None:
     # the bureau's measure: output deflated to last year's prices by the official deflator,
     # times last year's value-added ratio of the industry
     deflate = model.deflator_last_year / model.official_price
-    _produce(model.arrays(_PRODUCING), segment_price, _lithium_prices(model), c.capacity_factor[t],
+    _produce(model.arrays(_PRODUCING), model.segment_runs(), segment_price, _lithium_prices(model),
+             c.capacity_factor[t],
              p.max_utilisation, p.shutdown_band, p.material_cost_share, model.labour_cost_share,
              p.fixed_cost_rate, p.depreciation_rate, p.interest_rate,
              deflate * model.segment_va_ratio)
@@ -123,37 +129,46 @@ _PRODUCING = firm_arrays("_PRODUCING", (
 
 
 @jit
-def _produce(f, segment_price, lithium_prices, capacity_factor, max_utilisation, shutdown_band,  # noqa: ANN001, ANN202, PLR0913
-             material_cost_share, labour_cost_share, fixed_cost_rate, depreciation_rate,
-             interest_rate, prevprice_per_revenue):
+def _produce(f, runs, segment_price, lithium_prices, capacity_factor, max_utilisation,  # noqa: ANN001, ANN202, PLR0913
+             shutdown_band, material_cost_share, labour_cost_share, fixed_cost_rate,
+             depreciation_rate, interest_rate, prevprice_per_revenue):
     """Volume within demand, capacity and the cash-cost cut; revenue, costs, value added.
-    (Each firm's figures are made in locals and stored once: arrays may alias, so a value
-    read back from an array it was just written to is loaded again.)"""
-    other_price = lithium_prices[2]
+
+    Firms are stored by segment: the loop goes over runs of one segment's rows (``runs``:
+    their starts, then n), reading the segment's prices once a run, so the rows of a run are
+    made several at once (see ``model.jit.rows``). Each firm's figures are made in locals and
+    stored once."""
+    lithium_index, refiner_price, other_price, upstream = lithium_prices
     depreciation_monthly, interest_monthly = depreciation_rate / 12.0, interest_rate / 12.0
-    for i in range(f.n):
-        s = f.segment[i]
-        price = segment_price[s]
-        productivity, capacity = f.productivity[i], f.capacity[i]
-        inputs = _input_price(f, i, *lithium_prices)
-        cash_cost = _cash_cost(f, i, inputs, material_cost_share, labour_cost_share, other_price)
-        ceiling = capacity * capacity_factor[s] * max_utilisation
-        # (a firm whose price covers its cash cost runs fully)
-        rate = 1.0 if cash_cost <= price else _run_rate(price, cash_cost, shutdown_band)
-        volume = min(f.demand[i], ceiling) * rate * (1.0 if f.alive[i] else 0.0)
-        revenue = price * volume
-        material_cost = volume * material_cost_share[s] * inputs / productivity
-        labour = volume * labour_cost_share[s] * other_price / productivity
-        overheads = fixed_cost_rate * capacity * other_price    # capacity is monthly
-        rd_spend = f.rd_intensity[i] * revenue
-        value_added = revenue - material_cost - overheads
-        f.volume[i], f.revenue[i], f.material_cost[i], f.rd_spend[i] = (
-            volume, revenue, material_cost, rd_spend)
-        f.total_cost[i] = (material_cost + labour + overheads + depreciation_monthly * f.capital[i]
-                           + interest_monthly * f.debt[i] + rd_spend)
-        f.value_added[i] = value_added
-        f.value_added_prevprice[i] = revenue * prevprice_per_revenue[s]
-        f.value_added_ytd[i] += value_added
+    for r in range(runs.size - 1):
+        s = f.segment[runs[r]]
+        price, factor, prevprice = segment_price[s], capacity_factor[s], prevprice_per_revenue[s]
+        materials_share, labour_share = material_cost_share[s], labour_cost_share[s]
+        for i in rows(runs[r], runs[r + 1]):
+            productivity, capacity = f.productivity[i], f.capacity[i]
+            refiner = s == upstream and not f.integrated[i]
+            inputs = _inputs(f.lithium_exposure[i], refiner_price if refiner else lithium_index,
+                             other_price)
+            cash_cost = _cash_cost(materials_share, labour_share, inputs, other_price,
+                                   productivity)
+            ceiling = capacity * factor * max_utilisation
+            # (a firm whose price covers its cash cost runs fully)
+            rate = 1.0 if cash_cost <= price else _run_rate(price, cash_cost, shutdown_band)
+            volume = min(f.demand[i], ceiling) * rate * (1.0 if f.alive[i] else 0.0)
+            revenue = price * volume
+            material_cost = volume * materials_share * inputs / productivity
+            labour = volume * labour_share * other_price / productivity
+            overheads = fixed_cost_rate * capacity * other_price    # capacity is monthly
+            rd_spend = f.rd_intensity[i] * revenue
+            value_added = revenue - material_cost - overheads
+            f.volume[i], f.revenue[i], f.material_cost[i], f.rd_spend[i] = (
+                volume, revenue, material_cost, rd_spend)
+            f.total_cost[i] = (material_cost + labour + overheads
+                               + depreciation_monthly * f.capital[i]
+                               + interest_monthly * f.debt[i] + rd_spend)
+            f.value_added[i] = value_added
+            f.value_added_prevprice[i] = revenue * prevprice
+            f.value_added_ytd[i] += value_added
 
 
 def close_accounts(model: YichunModel) -> None:
