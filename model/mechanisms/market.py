@@ -66,12 +66,15 @@ def _log_ar1(log_level, persistence, capacity, born_month, t, young_firm_growth,
     firms (5 years, under 5 亿) drift up at ``young_firm_growth`` a year. The shocks are
     `rng`'s standard normals in row order: numba's generator runs numpy's ziggurat on the same
     bit generator (the same numbers and the same state after), at half numpy's cost per draw."""
+    shock = np.empty(log_level.size)
+    for i in range(shock.size):              # the draws, one after another
+        shock[i] = rng.standard_normal()
     monthly_growth = young_firm_growth / 12.0
-    for i in range(log_level.size):
+    for i in range(log_level.size):          # the arithmetic, several firms at once
         young = (t - born_month[i] < 60) and (_firm_size(capacity[i]) < 5.0)
         drift = monthly_growth if young else 0.0
         sigma = size_factor[i] * volatility
-        log_level[i] = persistence * log_level[i] + drift + sigma * rng.standard_normal()
+        log_level[i] = persistence * log_level[i] + drift + sigma * shock[i]
 
 
 class CompetitiveGains:
