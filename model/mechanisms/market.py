@@ -56,7 +56,10 @@ def _firm_size(capacity):  # noqa: ANN001, ANN202
 
 @jit
 def _firm_sizes(capacity):  # noqa: ANN001, ANN202
-    return np.array([_firm_size(c) for c in capacity])
+    sizes = np.empty(capacity.size)
+    for i in range(capacity.size):
+        sizes[i] = _firm_size(capacity[i])
+    return sizes
 
 
 @jit
