@@ -56,7 +56,7 @@ def engine_vs_reference(scale: float = 1.0, repeats: int = 7, pairs: int = 3) ->
     firm rules only (no small-firm entry or projects: scale 1 is about 10^4 firms), and their
     ratio. Measured in `pairs` pairs, each the engine's median over `repeats` runs next to one
     reference run: on a shared virtual machine both move with the other tenants by tens of
-    percent (the reference's one run took 17-21 s), together within a pair; the ratio is the
+    percent (one reference run took 13.5-21 s), together within a pair; the ratio is the
     median of the pairs' ratios. CPU time, as the issue measures."""
     from benchmarks.reference_mesa import FIRM_RULES_ONLY, ReferenceModel
     from model.economy import YichunModel
