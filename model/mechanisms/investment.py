@@ -61,6 +61,7 @@ def _invest(f, expectation_weight, ramp_up_months, loss_shrink_rate, threshold, 
             finance_of(f.cash[i], f.capital[i], f.debt[i], credit_to_capital),
             threshold, margin_threshold, speed, capital_output_ratio, price)
         f.utilisation_expected[i], f.margin_expected[i] = utilisation_expected, margin_expected
+        # a firm that does not expand keeps its numbers exactly (adding 0.0 is not a no-op on -0.0)
         f.pending_expansion[i] = pending + added if added > 0.0 else pending
         f.ramping[i], f.capacity[i] = ramping, capacity
         f.capital[i] = f.capital[i] + cost if cost > 0.0 else f.capital[i]

@@ -67,8 +67,15 @@ def _cash_costs(f, inputs, material_cost_share, labour_cost_share, other_price):
 
 @jit
 def _input_price(f, i, lithium_index, refiner_price, other_price, upstream):  # noqa: ANN001, ANN202
-    refiner = f.segment[i] == upstream and not f.integrated[i]
-    return _inputs(f.lithium_exposure[i], refiner_price if refiner else lithium_index, other_price)
+    linked = _linked_price(f.segment[i], f.integrated[i], lithium_index, refiner_price, upstream)
+    return _inputs(f.lithium_exposure[i], linked, other_price)
+
+
+@jit
+def _linked_price(segment, integrated, lithium_index, refiner_price, upstream):  # noqa: ANN001, ANN202
+    """What a firm's lithium-linked inputs cost: a refiner buying concentrate pays the
+    concentrate floor, everyone else the carbonate index."""
+    return refiner_price if (segment == upstream and not integrated) else lithium_index
 
 
 @jit
@@ -116,9 +123,8 @@ def produce(model: YichunModel) -> None:
     # times last year's value-added ratio of the industry
     deflate = model.deflator_last_year / model.official_price
     _produce(model.arrays(_PRODUCING), model.segment_runs(), segment_price, _lithium_prices(model),
-             c.capacity_factor[t],
-             p.max_utilisation, p.shutdown_band, p.material_cost_share, model.labour_cost_share,
-             p.fixed_cost_rate, p.depreciation_rate, p.interest_rate,
+             c.capacity_factor[t], p.max_utilisation, p.shutdown_band, p.material_cost_share,
+             model.labour_cost_share, p.fixed_cost_rate, p.depreciation_rate, p.interest_rate,
              deflate * model.segment_va_ratio)
 
 
@@ -146,9 +152,8 @@ def _produce(f, runs, segment_price, lithium_prices, capacity_factor, max_utilis
         materials_share, labour_share = material_cost_share[s], labour_cost_share[s]
         for i in rows(runs[r], runs[r + 1]):
             productivity, capacity = f.productivity[i], f.capacity[i]
-            refiner = s == upstream and not f.integrated[i]
-            inputs = _inputs(f.lithium_exposure[i], refiner_price if refiner else lithium_index,
-                             other_price)
+            linked = _linked_price(s, f.integrated[i], lithium_index, refiner_price, upstream)
+            inputs = _inputs(f.lithium_exposure[i], linked, other_price)
             cash_cost = _cash_cost(materials_share, labour_share, inputs, other_price,
                                    productivity)
             ceiling = capacity * factor * max_utilisation
