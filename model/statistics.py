@@ -79,6 +79,10 @@ _LITHIUM_CHAIN = CHAINS.index("lithium")
 #: the monthly columns summed over firms, in the order ``_firm_group_sums`` returns them
 _FIRM_COLUMNS = np.array([_M[name] for name in FIRM_FLOWS + FIRM_STOCKS])
 _N_FIRM_COLUMNS = 28
+_MONTHLY_FLOWS, _YEARLY_FLOWS = (np.array([index[name] for name in FLOWS]) for index in (_M, _Y))
+_MONTHLY_STOCKS, _YEARLY_STOCKS = (np.array([index[name] for name in STOCKS]) for index in (_M, _Y))
+_SIZE_LINES = np.array(SIZE_THRESHOLDS, dtype=float)
+_PLAN_NEW_LINES = np.array([5.0, 10.0])     # plan_new_firms_over_5yi, _10yi
 _PROJECT_COLUMNS = np.array([_M[name] for name in PROJECT_FLOWS + PROJECT_STOCKS])
 assert len(_PROJECT_COLUMNS) == 8, "_project_sums writes 8 columns"
 assert len(_FIRM_COLUMNS) == _N_FIRM_COLUMNS, "_firm_group_sums writes 28 columns"
@@ -274,21 +278,20 @@ class Recorder:
     def close_year(self) -> None:
         f, t = self.model.f, self.model.t
         y = t // 12 + 1
-        # last year's buffer is reused for the new year (fresh memory would be faulted in)
+        # last year's buffer is reused for the new year (fresh memory would be faulted in), as
+        # it is: each month overwrites its row for every firm then open, and a firm's row has
+        # zeros for the months before it opened (its column was never written)
         self.revenue_last_year, self.revenue_this_year = (self.revenue_this_year,
                                                           self.revenue_last_year)
-        self.revenue_this_year.fill(0.0)
         self.model.deflator_last_year = self.deflator_this_year.mean(axis=0)
         months = self.monthly[t - 11 : t + 1]
-        for name in FLOWS:
-            self.yearly[y, :, _Y[name]] = months[:, :, _M[name]].sum(axis=0)
-        for name in STOCKS:
-            self.yearly[y, :, _Y[name]] = months[-1, :, _M[name]]
-        above = f.above_scale & f.alive
-        new = f.born_month >= PLAN_START
-        counts = [above & (f.revenue_ytd >= k) for k in SIZE_THRESHOLDS]
-        counts += [above & new & (f.revenue_ytd >= k) for k in (5, 10)]
-        self.yearly[y, :, len(MONTHLY):] = self._sum(counts)
+        self.yearly[y][:, _YEARLY_FLOWS] = months[:, :, _MONTHLY_FLOWS].sum(axis=0)
+        self.yearly[y][:, _YEARLY_STOCKS] = months[-1][:, _MONTHLY_STOCKS]
+        groups = self.model.scope_groups
+        by_group = _size_counts(groups.group[: f.n], groups.rows.shape[0], f.alive, f.above_scale,
+                                f.born_month >= PLAN_START, f.revenue_ytd, _SIZE_LINES,
+                                _PLAN_NEW_LINES)
+        self.yearly[y, :, len(MONTHLY):] = (by_group.T @ groups.rows).T
 
     def last_city_revenue_growth(self) -> float:
         """Growth of city above-scale revenue in the last closed year (for milestone awards)."""
@@ -451,4 +454,24 @@ def _project_sums(t, sign_month, start_month, done_month, amount, stage, chain, 
                 out[4, scope] += amount[k]                                # projects_signed_amount
             if stock >= 0:
                 out[stock, scope] += 1.0
+    return out
+
+
+@jit
+def _size_counts(group, n_groups, alive, above_scale, plan_new, revenue_ytd, lines,  # noqa: ANN001, ANN202, PLR0913
+                 plan_new_lines):
+    """Per scope group, the live above-scale firms with revenue so far this year at or over
+    each of `lines`, then the plan's new firms (opened since 2023) over each `plan_new_lines`
+    (COUNTS, in order)."""
+    out = np.zeros((n_groups, lines.size + plan_new_lines.size))
+    for i in range(group.size):
+        if not (above_scale[i] and alive[i]):
+            continue
+        for k in range(lines.size):
+            if revenue_ytd[i] >= lines[k]:
+                out[group[i], k] += 1.0
+        if plan_new[i]:
+            for k in range(plan_new_lines.size):
+                if revenue_ytd[i] >= plan_new_lines[k]:
+                    out[group[i], lines.size + k] += 1.0
     return out

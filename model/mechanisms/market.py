@@ -135,10 +135,8 @@ def segment_demand(model: YichunModel) -> np.ndarray:
     by its prices relative to competitors elsewhere (lowered by its productivity gains)."""
     p, c, t = model.params, model.conditions, model.t
     gain, _ = model.technology()
-    relative = np.divide(model.live_capacity, model.base_capacity,
-                         out=np.ones(model.n_segments), where=model.base_capacity > 0)
     theta = np.where(_LITHIUM, p.capacity_pull_lithium, p.capacity_pull_other)
-    pull = (relative / c.market[t]) ** theta
+    pull = (model.relative_capacity / c.market[t]) ** theta
     relative_price = gain ** (-p.productivity_price_pass_through)
     return model.base_demand * c.real_demand[t] * pull * relative_price ** (-p.price_elasticity)
 
