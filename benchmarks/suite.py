@@ -116,7 +116,28 @@ def ensemble_throughput(replications: int = 200, workers: int = 2) -> dict[str, 
     return {"seconds": seconds, "per_second": replications / seconds, "memory": memory}
 
 
+def machine() -> str:
+    """The processor, its cores and the numerical libraries: the suite's figures depend on
+    them (the same code measured 200x against the reference on one 2-core host, 300x on
+    another)."""
+    import os
+    import platform
+
+    import numba
+    import numpy as np
+
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                 if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    return (f"{cpu}, {os.cpu_count()} logical cores; Python {platform.python_version()}, "
+            f"numpy {np.__version__}, numba {numba.__version__}")
+
+
 def main(sizes: tuple[str, ...] = tuple(SCALES), ensemble: int = 200) -> None:
+    print(f"machine: {machine()}")
     print("1. vectorised engine vs object-per-agent Mesa reference (firm rules only)")
     r = engine_vs_reference()
     print(f"   {r['firms']} firms: engine {r['engine_s']:.3f} s CPU per run (median of "

@@ -91,6 +91,27 @@ def test_year_is_sum_of_its_months(baseline_run):
         assert np.allclose(baseline_run.yearly[1:, :, j], months), name
 
 
+def test_year_end_counts_and_stocks_are_read_from_the_firms(small_baseline):
+    """December closes the year: size counts over the year's revenue so far, per scope, and
+    stocks as the year's last month (read before January resets revenue so far)."""
+    from model.statistics import COUNTS, MONTHLY, PLAN_START, STOCKS, YEARLY
+    model = YichunModel(small_baseline, seed=5).run(24)
+    f, yearly = model.f, model.recorder.yearly[2]
+    above = f.above_scale & f.alive
+    new = f.born_month >= PLAN_START
+    expected = {f"firms_over_{k}yi": above & (f.revenue_ytd >= k) for k in (5, 10, 50, 100)}
+    expected |= {f"plan_new_firms_over_{k}yi": above & new & (f.revenue_ytd >= k) for k in (5, 10)}
+    assert set(expected) == set(COUNTS)
+    for name, firms in expected.items():
+        j = YEARLY.index(name)
+        assert yearly[0, j] == firms.sum(), name
+        for c in range(len(CHAINS)):
+            assert yearly[1 + c, j] == (firms & f.member[:, c]).sum(), (name, CHAINS[c])
+    december = model.recorder.monthly[23]
+    for name in STOCKS:
+        assert np.array_equal(yearly[:, YEARLY.index(name)], december[:, MONTHLY.index(name)])
+
+
 def test_deepcopy_of_a_model_runs_identically(small_baseline):
     a = YichunModel(small_baseline, seed=3)
     for _ in range(5):

@@ -4,7 +4,7 @@ reports what the issue asks for, read in the right process."""
 import numpy as np
 
 from benchmarks.identity import differences
-from benchmarks.suite import ensemble_in_fresh_process, one_run_in_fresh_process
+from benchmarks.suite import ensemble_in_fresh_process, machine, one_run_in_fresh_process
 
 
 def test_a_fresh_process_reports_its_own_time_and_peak_memory():
@@ -41,3 +41,9 @@ def test_the_reference_ratio_is_the_median_of_paired_measurements():
     assert len(r["reference_s"]) == len(r["ratios"]) == 3
     assert r["ratio"] == sorted(r["ratios"])[1]
     assert r["ratio"] > 1                 # one Python object per firm is slower even at 500 firms
+
+
+def test_the_suite_names_the_machine_its_figures_come_from():
+    line = machine()
+    assert "logical cores" in line and "numpy" in line and "numba" in line
+    assert not line.startswith(",")                        # a processor name comes first
