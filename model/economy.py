@@ -208,9 +208,9 @@ class YichunModel(mesa.Model):
         if self._streams_month != self.t:
             # month t's numbers start 2^40 x (t + 1) draws into each mechanism's own stream: the
             # same position whatever other months or mechanisms drew (PCG64 jumps ahead
-            # cheaply). All streams are set at the month's first draw, one after another: a
-            # state setter run between the mechanisms' loops finds its code out of the cache
-            # (~6 us instead of ~1.5 us each)
+            # cheaply). All streams are set at the month's first draw, one after another: set
+            # one at a time between the mechanisms' loops, a reset found its code out of cache
+            # (~10 us each in a run, 1.6 us alone; ~5 us together)
             self._streams_month, ahead = self.t, (self.t + 1) << 40
             for name, (bits, _) in self._streams.items():
                 bits.state = self._stream_start[name]
