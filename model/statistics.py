@@ -65,8 +65,9 @@ FLOWS = FIRM_FLOWS + PROJECT_FLOWS
 STOCKS = FIRM_STOCKS + PROJECT_STOCKS
 MONTHLY = FLOWS + STOCKS
 PLAN_START = 12  # January 2023: firms opened since then are the plan's "new" firms
+PLAN_NEW_THRESHOLDS = (5, 10)  # 亿元: the plan's new firms over these lines are counted
 COUNTS = (*(f"firms_over_{k}yi" for k in SIZE_THRESHOLDS),
-          "plan_new_firms_over_5yi", "plan_new_firms_over_10yi")
+          *(f"plan_new_firms_over_{k}yi" for k in PLAN_NEW_THRESHOLDS))
 YEARLY = MONTHLY + COUNTS
 YEARS = tuple(range(START_YEAR - 1, START_YEAR + N_MONTHS // 12))  # 2021 (base) .. 2026
 _ETDZ = COUNTIES.index("etdz")
@@ -82,7 +83,7 @@ _N_FIRM_COLUMNS = 28
 _MONTHLY_FLOWS, _YEARLY_FLOWS = (np.array([index[name] for name in FLOWS]) for index in (_M, _Y))
 _MONTHLY_STOCKS, _YEARLY_STOCKS = (np.array([index[name] for name in STOCKS]) for index in (_M, _Y))
 _SIZE_LINES = np.array(SIZE_THRESHOLDS, dtype=float)
-_PLAN_NEW_LINES = np.array([5.0, 10.0])     # plan_new_firms_over_5yi, _10yi
+_PLAN_NEW_LINES = np.array(PLAN_NEW_THRESHOLDS, dtype=float)
 _PROJECT_COLUMNS = np.array([_M[name] for name in PROJECT_FLOWS + PROJECT_STOCKS])
 assert len(_PROJECT_COLUMNS) == 8, "_project_sums writes 8 columns"
 assert len(_FIRM_COLUMNS) == _N_FIRM_COLUMNS, "_firm_group_sums writes 28 columns"
@@ -114,6 +115,10 @@ class ScopeGroups:
                 self.rows = np.vstack([self.rows, row.astype(float)])
             groups = self._group_of_key[keys]
         self.group[idx] = groups
+
+    def scope_sums(self, by_group: np.ndarray) -> np.ndarray:
+        """(statistics x scopes) sums from (groups x statistics) sums over each group's firms."""
+        return by_group.T @ self.rows
 
     def weights(self, n: int) -> np.ndarray:
         """The (firms x scopes) 0/1 matrix of the first `n` firm rows."""
@@ -263,7 +268,7 @@ class Recorder:
             self.revenue_last_year[t % 12, : f.n], model.segment_va_ratio, _IS_LITHIUM,
             self.units["carbonate_tonnes"], self.units["materials_tonnes"],
             self.units["battery_gwh"])
-        return by_group.T @ groups.rows
+        return groups.scope_sums(by_group)
 
     def record_month(self) -> None:
         t, book = self.model.t, self.model.projects
@@ -291,7 +296,7 @@ class Recorder:
         by_group = _size_counts(groups.group[: f.n], groups.rows.shape[0], f.alive, f.above_scale,
                                 f.born_month >= PLAN_START, f.revenue_ytd, _SIZE_LINES,
                                 _PLAN_NEW_LINES)
-        self.yearly[y, :, len(MONTHLY):] = (by_group.T @ groups.rows).T
+        self.yearly[y, :, len(MONTHLY):] = groups.scope_sums(by_group).T
 
     def last_city_revenue_growth(self) -> float:
         """Growth of city above-scale revenue in the last closed year (for milestone awards)."""
