@@ -26,6 +26,7 @@ from model.economy import YichunModel
 from model.mechanisms.demography import chance_of_either
 from model.mechanisms.innovation import BASE_RD_SUBSIDY
 from model.mechanisms.investment import CAPACITY_GAIN, PROGRAMS
+from model.mechanisms.market import capacity_pulls, share_adjustment
 from model.sampling import bernoulli_rows
 from model.scenario import N_MONTHS, ResolvedScenario
 from model.state import BOOL_FIELDS, FLOAT_FIELDS, INT_FIELDS
@@ -42,7 +43,7 @@ FIRM_RULES_ONLY = {
         "attraction": {"projects_per_year": 0},
         "chain_leaders": {"recognition_start": "2030-01"},
     },
-    "parameters": {"projects_per_year_before_2022": 0, "small_firm_entry_per_year": 0,
+    "parameters": {"projects_per_year_before_2022": 0, "small_firm_pool_growth": -0.2,
                    "supplier_links_per_large_firm": 0},
 }
 
@@ -139,6 +140,7 @@ class Firm(mesa.Agent):
 
     def innovate(self, gain: float) -> None:
         self.productivity *= 1.0 + gain
+        self.capacity *= (1.0 + gain) ** self.model.params.tfp_output_elasticity
         self.quality *= 1.0 + gain
 
     # ------------------------------------------------------------ 4. investment
@@ -182,12 +184,13 @@ class Firm(mesa.Agent):
         cost = cost_share * self.capital * m.conditions.other_price[m.t]
         variable_cost = 12.0 * (self.total_cost - self.rd_spend)
         bound = min(max(self.utilisation_expected / p.max_utilisation, 0.0), 1.0) ** 4
-        extra_margin = capacity_gain * bound * 12.0 * max(self.revenue - self.total_cost, 0.0)
+        factor = (1.0 + capacity_gain) * (1.0 + gain) ** p.tfp_output_elasticity
+        extra_margin = (factor - 1.0) * bound * 12.0 * max(self.revenue - self.total_cost, 0.0)
         benefit = (gain * variable_cost + extra_margin) * p.project_horizon_years
         affordable = cost <= self.finance()
         if affordable and benefit * noise >= p.upgrade_hurdle * cost:
             self.productivity *= 1.0 + gain
-            self.capacity *= 1.0 + capacity_gain
+            self.capacity *= factor
             self.digital += digital_gain * (1.0 - self.digital)
             self.capital += cost
             self.cash -= cost
@@ -216,7 +219,8 @@ class Firm(mesa.Agent):
         """Close with this firm's chance of exit (u: uniform below the highest such chance)."""
         p = self.model.params
         losing = p.exit_probability if self.loss_months >= p.exit_loss_months else 0.0
-        background = p.below_scale_exit_rate / 12.0 if not self.above_scale else 0.0
+        small = not (self.above_scale or self.ramping > 0)
+        background = p.below_scale_exit_rate / 12.0 if small else 0.0
         if self.alive and u < chance_of_either(losing, background):
             self.alive = self.above_scale = self.chain_leader = False
             self.capacity = self.pending_expansion = self.ramping = 0.0
@@ -248,6 +252,7 @@ class ReferenceModel(mesa.Model):
         self.base_capacity, self.segment_va_ratio = engine.base_capacity, engine.segment_va_ratio.copy()
         self.deflator_last_year = engine.deflator_last_year.copy()
         self.deflators = np.ones((12, engine.n_segments))
+        self.regional_share = np.ones(engine.n_segments)
         self.lithium = np.array([seg.lithium_stage is not None for seg in SEGMENTS])
         self.n_segments, self.scope_weights = engine.n_segments, engine.scope_weights
         self.programs = PROGRAMS
@@ -293,14 +298,20 @@ class ReferenceModel(mesa.Model):
         capacity = self.segment_sum(f.capacity * f.alive for f in self.firms)
         relative = np.divide(capacity, self.base_capacity, out=np.ones_like(capacity),
                              where=self.base_capacity > 0)
-        theta = np.where(self.lithium, p.capacity_pull_lithium, p.capacity_pull_other)
+        theta = capacity_pulls(p)
         weight = [f.capacity * f.alive for f in self.firms]
         total = self.segment_sum(weight)
         mean = self.segment_sum(w * f.productivity for w, f in zip(weight, self.firms, strict=True))
-        gain = np.divide(mean, total, out=np.ones(self.n_segments), where=total > 0) / self.base_productivity
-        self.segment_demand = (self.base_demand * c.real_demand[t]
-                               * (relative / c.market[t]) ** theta
+        rivals = (1.0 + p.rival_productivity_growth) ** ((t + 1) / 12.0)
+        gain = np.divide(mean, total, out=np.ones(self.n_segments), where=total > 0) / (
+            self.base_productivity * rivals)
+        speed = share_adjustment(p)                # Yichun's share moves toward its capacity's
+        self.regional_share = (self.regional_share ** (1.0 - speed)
+                               * ((relative / c.market[t]) ** theta) ** speed)
+        self.segment_demand = (self.base_demand * c.real_demand[t] * self.regional_share
                                * gain ** (p.productivity_price_pass_through * p.price_elasticity))
+        up = SEGMENT_INDEX["li_upstream"]    # the refiners sell what they can make
+        self.segment_demand[up] = capacity[up] * c.capacity_factor[t, up] * p.max_utilisation
         firms.do("set_demand")
         self.excess = self.segment_sum(p.spillover_share * max(f.demand - f.ceiling, 0.0)
                                        for f in self.firms)

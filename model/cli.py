@@ -108,7 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     reps = load_replications(folder / "replications", replications, f"{identity}:{seed}")
     write_tables(folder, reps)
     figures = write_figures(folder, reps)
-    rows = write_target_tables(folder, scenario, reps, figures)
+    rows = write_target_tables(folder, scenario, reps, figures, draws)
     wall = time.perf_counter() - start
     posterior_info = ({"folder": str(posterior), "draws": len(draws),
                        "draws_sha256": file_digest(posterior / "draws.json"),
@@ -397,8 +397,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(f"report of {len(folders)} run(s) in {time.perf_counter() - start:.1f} s -> {html}")
     return 0
 
-def cmd_levers(args: argparse.Namespace) -> int:
-    from model.analysis.levers import lever_effects, write_lever_table
+def _scenario_and_draws(args: argparse.Namespace, kind: str) -> tuple:
+    """The scenario, root seed, posterior draws and output folder of a command that runs a
+    scenario's replications itself (levers, anchors)."""
     from model.calibration.abc import load_draws
     from model.scenario import load_scenario
 
@@ -406,7 +407,14 @@ def cmd_levers(args: argparse.Namespace) -> int:
     seed = scenario.spec.run.seed if args.seed is None else args.seed
     posterior = resolve_posterior(scenario, args.posterior)
     draws = load_draws(posterior) if posterior else None
-    folder = Path(args.out) if args.out else results_dir() / f"levers_{scenario.name}"
+    folder = Path(args.out) if args.out else results_dir() / f"{kind}_{scenario.name}"
+    return scenario, seed, draws, folder
+
+
+def cmd_levers(args: argparse.Namespace) -> int:
+    from model.analysis.levers import lever_effects, write_lever_table
+
+    scenario, seed, draws, folder = _scenario_and_draws(args, "levers")
     start = time.perf_counter()
     rows = lever_effects(scenario, args.replications, seed, args.workers, draws,
                          _progress(not args.quiet))
@@ -419,6 +427,23 @@ def cmd_levers(args: argparse.Namespace) -> int:
         flag = "inert" if r["inert"] else ("ok" if r["own_as_expected"] else "UNEXPECTED")
         print(f"  {r['lever']:20s} Δrevenue {r['d_revenue_2026']:+8.2f} ± {r['se_revenue_2026']:.2f}  "
               f"Δown {r['d_own']:+.4g} ± {r['se_own']:.2g}  {flag}")
+    return 0
+
+
+def cmd_anchors(args: argparse.Namespace) -> int:
+    from model.analysis.anchor_plants import anchor_rows, anchors_csv, anchors_markdown
+    from model.yamlio import write_text_atomic
+
+    scenario, seed, draws, folder = _scenario_and_draws(args, "anchors")
+    start = time.perf_counter()
+    rows = anchor_rows(scenario, seed, args.replications, draws)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(folder / "anchors.csv", anchors_csv(rows))
+    table = anchors_markdown(rows, args.replications)
+    write_text_atomic(folder / "anchors.md", f"# Anchor plants: {scenario.name}\n\n{table}")
+    print(table)
+    print(f"{args.replications} replications in {time.perf_counter() - start:.0f} s -> "
+          f"{folder / 'anchors.md'}")
     return 0
 
 
@@ -628,6 +653,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="folder for levers.csv and levers.md (default results/levers_<name>)")
     lev.add_argument("--quiet", action="store_true")
     lev.set_defaults(func=cmd_levers)
+    anc = sub.add_parser("anchors", help="the anchor plants' capacity and output in GWh and "
+                         "tonnes a year, beside their published sizes")
+    anc.add_argument("scenario", nargs="?", default=str(BASELINE))
+    anc.add_argument("--replications", type=REPLICATIONS, default=10)
+    anc.add_argument("--seed", type=SEED, help="root seed (default: the scenario's run.seed)")
+    anc.add_argument("--posterior", help="posterior folder or name ('none' for the defaults)")
+    anc.add_argument("--out", type=output_path,
+                     help="folder for anchors.csv and anchors.md (default results/anchors_<name>)")
+    anc.set_defaults(func=cmd_anchors)
 
     bench = sub.add_parser("bench", help="time full 2022-2026 runs of the engine")
     bench.add_argument("--scenario", default=str(BASELINE))

@@ -13,6 +13,7 @@ from model.anchors import load_anchors
 from model.exogenous import build_conditions
 from model.government import Government
 from model.jit import jit, next_group, runs_of
+from model.mechanisms.demography import set_entry_rate
 from model.mechanisms.market import CompetitiveGains
 from model.mechanisms.projects import ProjectBook, seed_anchor_projects, seed_pipeline
 from model.population import (
@@ -117,6 +118,8 @@ class YichunModel(mesa.Model):
         self._technology: tuple[int, tuple[np.ndarray, np.ndarray]] = (-1, (np.ones(0), np.ones(0)))
         # live capacity by segment as this month opened, relative to 2021's (``technology``)
         self.relative_capacity = np.ones(len(SEGMENTS))
+        # Yichun's share of each segment's market relative to 2021's (market.update_regional_share)
+        self.regional_share = np.ones(len(SEGMENTS))
         self.scenario = scenario
         self.policy = scenario.spec.policy
         self.params = scenario.parameters
@@ -147,6 +150,8 @@ class YichunModel(mesa.Model):
             self.f.segment, weight, minlength=self.n_segments)
         self.entry_segment_cdf = cumulative(self.params.above_scale_firms_2021 / np.sum(
             self.params.above_scale_firms_2021))      # small entrants' segments
+        self.entrants_per_month = 0.0
+        set_entry_rate(self)
         self.government = Government(self, self.policy)
         self._enterprises: list[Enterprise] = []
         self.scope_groups = ScopeGroups()
@@ -249,6 +254,14 @@ class YichunModel(mesa.Model):
             self._technology = (self.t, (productivity, quality))
         return self._technology[1]
 
+    def productivity_against_rivals(self) -> np.ndarray:
+        """Each segment's productivity gain since 2021 over its rivals' elsewhere in China, who
+        improve at ``rival_productivity_growth`` a year and pass it on in their prices too:
+        only the part of Yichun's gains that outpaces theirs lowers its relative price and wins
+        it customers."""
+        gain, _ = self.technology()
+        return gain / (1.0 + self.params.rival_productivity_growth) ** ((self.t + 1) / 12.0)
+
     def refresh_scopes(self, idx: np.ndarray) -> None:
         """Recompute the scope rows of firms whose county or memberships changed."""
         self.scope_groups.assign(self.f, idx)
@@ -259,11 +272,13 @@ class YichunModel(mesa.Model):
         rows = np.flatnonzero((self.f.anchor == numbers[0]) & self.f.alive) if numbers else []
         return int(rows[0]) if len(rows) else None
 
-    def link_suppliers_of(self, buyers: np.ndarray, size: np.ndarray) -> None:
-        """Give new large firms local suppliers among the chain's small firms (本地配套)."""
+    def link_suppliers_of(self, buyers: np.ndarray, size: np.ndarray,
+                          links_per_firm: float | None = None) -> None:
+        """Give large firms local suppliers among the chain's small firms (本地配套): new large
+        firms ``supplier_links_per_large_firm``, new chain leaders their matched suppliers."""
         pool = np.flatnonzero(self.f.alive & (self.f.supplier_of < 0))
-        link_suppliers(self.firms, buyers, pool, self.params.supplier_links_per_large_firm,
-                       self.stream("links"), size)
+        links = self.params.supplier_links_per_large_firm if links_per_firm is None else links_per_firm
+        link_suppliers(self.firms, buyers, pool, links, self.stream("links"), size)
 
     @property
     def scope_weights(self) -> np.ndarray:

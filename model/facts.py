@@ -11,25 +11,44 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from model import paths
 from model.structure import CHAINS
 from model.yamlio import load_yaml_with_lines, validated
 
 
+class Event(BaseModel):
+    """One dated event of a list of events (supply halts and the like), with its own source."""
+
+    model_config = ConfigDict(extra="allow")
+    date: str
+    what: str
+    source: str
+
+
 class Observation(BaseModel):
+    """A published figure. ``year`` may be missing where the entry spans years (dated events,
+    a context block); ``source`` where each of its ``events`` names its own."""
+
     model_config = ConfigDict(extra="allow")
     id: str
-    year: int
+    year: int | None = None
     scope: str
     metric: str
     value: float | None = None
-    source: str
+    source: str | None = None
+    events: list[Event] | None = None
     period: str | None = None
     unit: str | None = None
     qualifier: str | None = None
     quote: str | None = None
+
+    @model_validator(mode="after")
+    def _sourced(self) -> Observation:
+        if self.source is None and not self.events:
+            raise ValueError("a figure needs a source (or events that each name one)")
+        return self
 
 
 class PricePoint(BaseModel):

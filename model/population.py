@@ -24,7 +24,6 @@ from scipy import special
 
 from model.anchors import Anchor, anchor_capacity, load_anchors
 from model.errors import ParameterConflict
-from model.facts import revenue_2021_total
 from model.jit import jit
 from model.parameters import Parameters, load_geography
 from model.state import FirmState, FirmViews, firm_arrays
@@ -58,15 +57,16 @@ def existing_anchors(params: Parameters) -> dict[int, list[tuple[int, Anchor, fl
 
 
 def segment_revenue_2021(params: Parameters) -> np.ndarray:
-    """2021 above-scale revenue per segment, 亿元; 'other' closes the city total."""
+    """2021 above-scale revenue per segment, 亿元 (``revenue_2021``, 'other' included).
+
+    The city's 2021 level is not 5094.6 / 1.088: a published growth rate compares the same
+    firms in both years (同口径), while the level counts the firms of the year, so the 2021
+    level is a parameter, and the 2022 level and growth are separate observations."""
     rev = params.revenue_2021.copy()
-    other = SEGMENT_INDEX["other"]
-    rev[other] = revenue_2021_total() - np.nansum(np.delete(rev, other))
-    if rev[other] <= 0:
-        raise ParameterConflict(
-            None, "parameters.revenue_2021",
-            f"the eight chains' 2021 revenue ({np.nansum(np.delete(rev, other)):.0f} 亿) exceeds "
-            f"the city total {revenue_2021_total():.0f} 亿")
+    if np.isnan(rev).any():
+        missing = [seg for seg, value in zip(SEGMENT_IDS, rev, strict=True) if np.isnan(value)]
+        raise ParameterConflict(None, "parameters.revenue_2021",
+                                f"a 2021 revenue is needed for every segment; missing: {missing}")
     return rev
 
 
@@ -285,13 +285,28 @@ _FILLED = firm_arrays("_FILLED", (
     "born_month"), __name__)
 
 
+def lithium_input_shares(params: Parameters) -> np.ndarray:
+    """Per segment, the share of material costs priced off carbonate. Refiners: their own
+    parameter. Materials, cells and applications: their lithium price pass-through over their
+    material share, so the lithium-linked part of their price pays for the lithium-linked part
+    of their costs (cathode and cell contracts are indexed to carbonate, 价格联动): a carbonate
+    swing moves their revenue and costs together and leaves their unit margin, so their
+    value-added ratio stays positive through the 2022 boom, as cathode makers' did."""
+    shares = np.zeros(len(SEGMENT_IDS))
+    for seg, pass_through in params.lithium_price_pass_through.items():
+        s = SEGMENT_INDEX[seg]
+        shares[s] = (params.lithium_input_share["li_upstream"] if seg == "li_upstream"
+                     else min(pass_through / params.material_cost_share[s], 1.0))
+    return shares
+
+
 def _segment_tables(params: Parameters) -> tuple:
     """What ``_fill_firms`` reads per segment or chain, and the scalar parameters it uses."""
     return params.derived("firm_tables", lambda: (
         np.asarray(SEGMENT_CHAIN_INDEX), membership_probabilities(params), _MID_DOWN,
         np.isin(np.arange(len(CHAINS)), EMERGING_CHAINS),
         np.cumsum(load_geography(), axis=1), start_utilisation(params),
-        np.array([params.lithium_input_share.get(seg, 0.0) for seg in SEGMENT_IDS]),
+        lithium_input_shares(params),
         params.rd_intensity_2021, params.high_tech_share, params.productivity_sigma,
         params.rd_intensity_sigma, params.rd_size_elasticity,
         SEGMENT_INDEX["li_upstream"], params.upstream_integrated_share,

@@ -32,7 +32,7 @@ FLOAT_FIELDS = (
     "rd_base",             # the firm's own R&D propensity before policy and trend
     "capital", "cash", "debt",
     "demand", "volume", "revenue", "material_cost", "total_cost", "profit",
-    "value_added", "value_added_prevprice", "rd_spend", "subsidy_income",
+    "value_added", "rd_spend", "subsidy_income",
     "value_added_ytd",
     "unit_va_2021",        # value added per unit of output in 2021 (the base year's nominal level)
     "margin_expected", "utilisation_expected",

@@ -12,14 +12,15 @@ is the chain figure as the city publishes it (lithium grossed up for revenue boo
 its industrial firms, ``lithium_chain_outside_share``; other chains as revenue_all_firms). Revenue and
 ``value_added`` are nominal.
 
-Real value-added growth is computed as Chinese statistics do (同口径, constant prices): over
-the firms in the statistics this period, their output deflated to last year's prices by the
-official price index of their industry, times the industry's value-added ratio of last year
-(``value_added_prevprice``), against the same firms' output in the same months of last year
-at the same ratio (``value_added_base``; zero for a firm that was not producing). The
-official deflator of lithium industries is a broad industry price index that follows the
-carbonate price only weakly (``official_deflator_lithium_elasticity``): so, as in the
-published statistics, lithium's price boom of 2022 shows partly as real growth. The ``_new``
+Real value-added growth is computed as Chinese statistics do (同口径, comparable prices): over
+the firms in the statistics this period, their output valued at last year's average price of
+their industry, times the industry's value-added ratio of last year (``value_added_prevprice``),
+against the same firms' output in the same months of last year valued at the same prices and
+ratio (``value_added_base``; zero for a firm that was not producing). Both sides are deflated
+month by month by the official price index of the industry (``comparable_price_factors``),
+which is the industry's producer price (``official_deflator_lithium_elasticity`` = 1: the
+bureau deflates at a fine product level, so a carbonate price boom is not counted as volume).
+``revenue_base`` is the same firms' nominal revenue a year before (同口径 revenue growth). The ``_new``
 versions cover firms that opened this year or last (新建投产企业), whose share of the growth
 is their contribution (贡献率). ``value_added_real`` is the chained level at 2021 prices.
 """
@@ -55,7 +56,7 @@ FIRM_FLOWS = ("revenue", "revenue_all_firms", "revenue_chain_published", "value_
               "value_added_emerging", "profit", "profit_all_firms",
               "rd_spend", "subsidy_income", "revenue_new_plants", "lithium_mid_down_revenue",
               "upgrade_projects", "digital_projects", "revenue_double_counted",
-              "carbonate_tonnes", "materials_tonnes", "battery_gwh")
+              "carbonate_tonnes", "materials_tonnes", "battery_gwh", "revenue_base")
 PROJECT_FLOWS = ("projects_signed", "projects_signed_over_1yi", "projects_signed_over_20yi",
                  "projects_signed_over_50yi", "projects_signed_amount")
 FIRM_STOCKS = ("above_scale_firms", "firms_alive", "chain_leaders", "high_tech_firms",
@@ -79,14 +80,14 @@ _IS_LITHIUM = np.array(IS_LITHIUM)
 _LITHIUM_CHAIN = CHAINS.index("lithium")
 #: the monthly columns summed over firms, in the order ``_firm_group_sums`` returns them
 _FIRM_COLUMNS = np.array([_M[name] for name in FIRM_FLOWS + FIRM_STOCKS])
-_N_FIRM_COLUMNS = 28
+_N_FIRM_COLUMNS = 29
 _MONTHLY_FLOWS, _YEARLY_FLOWS = (np.array([index[name] for name in FLOWS]) for index in (_M, _Y))
 _MONTHLY_STOCKS, _YEARLY_STOCKS = (np.array([index[name] for name in STOCKS]) for index in (_M, _Y))
 _SIZE_LINES = np.array(SIZE_THRESHOLDS, dtype=float)
 _PLAN_NEW_LINES = np.array(PLAN_NEW_THRESHOLDS, dtype=float)
 _PROJECT_COLUMNS = np.array([_M[name] for name in PROJECT_FLOWS + PROJECT_STOCKS])
 assert len(_PROJECT_COLUMNS) == 8, "_project_sums writes 8 columns"
-assert len(_FIRM_COLUMNS) == _N_FIRM_COLUMNS, "_firm_group_sums writes 28 columns"
+assert len(_FIRM_COLUMNS) == _N_FIRM_COLUMNS, "_firm_group_sums writes 29 columns"
 
 
 class ScopeGroups:
@@ -145,6 +146,22 @@ def _scope_keys(member, segment, county, idx, sub_segments, etdz):  # noqa: ANN0
     return keys
 
 
+def comparable_price_factors(va_ratio: np.ndarray, deflator_last_year: np.ndarray,
+                             official_price: np.ndarray, official_price_base_month: np.ndarray,
+                             ) -> tuple[np.ndarray, np.ndarray]:
+    """Per industry: what turns a month's nominal revenue into value added at comparable
+    prices (可比价), for this month and for the same month a year before.
+
+    The bureau values both sides of same-firm growth at the same prices, last year's average
+    (P̄): this month's output at P̄ is revenue x P̄ / P_this_month, last year's same month at P̄
+    is its revenue x P̄ / P_that_month, each times the industry's value-added ratio of last year.
+    So flat volumes give zero growth whatever prices do within or across years, and a trend in
+    prices inside the base year does not leak into year-to-date growth."""
+    this_month = va_ratio * deflator_last_year / official_price
+    base_month = va_ratio * deflator_last_year / official_price_base_month
+    return this_month, base_month
+
+
 def season_factors(spring_festival: float) -> np.ndarray:
     """Each month's demand over the year's average (the Spring Festival dip, made up later)."""
     season = np.ones(12)
@@ -186,6 +203,8 @@ class Recorder:
         base /= 12.0
         self.revenue_this_year = np.zeros((12, model.firms.size))
         self.deflator_this_year = np.ones((12, model.n_segments))
+        # last year's official price of each industry month by month (2021: the index base)
+        self.official_last_year = np.ones((12, model.n_segments))
         self.record_base_year()
 
     @property
@@ -260,12 +279,15 @@ class Recorder:
         by_group = _firm_group_sums(
             groups.group[: f.n], groups.rows.shape[0], t,
             f.alive, f.above_scale, f.segment, f.born_month,
-            f.revenue, f.value_added, f.value_added_prevprice, f.profit, f.rd_spend,
+            f.revenue, f.value_added, f.profit, f.rd_spend,
             f.subsidy_income, f.upgrades_month, f.digital_projects_month, f.capital, f.digital,
             f.capacity, f.volume, f.extra_memberships, f.emerging, f.high_tech, f.chain_leader,
             f.lithium_mid_down, f.member[:, _LITHIUM_CHAIN],
             1.0 / (1.0 - model.params.lithium_chain_outside_share),
-            self.revenue_last_year[t % 12, : f.n], model.segment_va_ratio, _IS_LITHIUM,
+            self.revenue_last_year[t % 12, : f.n],
+            *comparable_price_factors(model.segment_va_ratio, model.deflator_last_year,
+                                      model.official_price, self.official_last_year[t % 12]),
+            _IS_LITHIUM,
             self.units["carbonate_tonnes"], self.units["materials_tonnes"],
             self.units["battery_gwh"])
         return groups.scope_sums(by_group)
@@ -289,6 +311,7 @@ class Recorder:
         self.revenue_last_year, self.revenue_this_year = (self.revenue_this_year,
                                                           self.revenue_last_year)
         self.model.deflator_last_year = self.deflator_this_year.mean(axis=0)
+        self.official_last_year = self.deflator_this_year.copy()
         months = self.monthly[t - 11 : t + 1]
         self.yearly[y][:, _YEARLY_FLOWS] = months[:, :, _MONTHLY_FLOWS].sum(axis=0)
         self.yearly[y][:, _YEARLY_STOCKS] = months[-1][:, _MONTHLY_STOCKS]
@@ -361,10 +384,11 @@ def derived_yearly(yearly: np.ndarray) -> dict[str, np.ndarray]:
 
 @jit
 def _firm_group_sums(group, n_groups, t, alive, above_scale, segment, born_month,  # noqa: ANN001, ANN202, PLR0913
-                     revenue, value_added, prevprice, profit, rd_spend, subsidy_income,
+                     revenue, value_added, profit, rd_spend, subsidy_income,
                      upgrades, digital_projects, capital, digital, capacity, volume,
                      extra_memberships, emerging, high_tech, chain_leader, mid_down,
-                     lithium_member, lithium_gross_up, revenue_base_month, va_ratio, is_lithium,
+                     lithium_member, lithium_gross_up, revenue_base_month, this_month_factor,
+                     base_month_factor, is_lithium,
                      carbonate_per_unit, materials_per_unit, gwh_per_unit):
     """One pass over firms: each firm's statistics (FIRM_FLOWS + FIRM_STOCKS, in that order)
     added to its scope group's row."""
@@ -378,9 +402,9 @@ def _firm_group_sums(group, n_groups, t, alive, above_scale, segment, born_month
             row[2] += revenue[i] * (lithium_gross_up if lithium_member[i] else 1.0)
             row[10] += profit[i]                                          # profit_all_firms
             row[17] += revenue[i] * extra_memberships[i]                  # revenue_double_counted
-            row[22] += 1.0                                                # firms_alive
+            row[23] += 1.0                                                # firms_alive
             if high_tech[i]:
-                row[24] += 1.0                                            # high_tech_firms
+                row[25] += 1.0                                            # high_tech_firms
             if is_lithium[segment[i]]:                  # physical units: the lithium segments
                 if mid_down[i]:
                     row[14] += revenue[i]                                 # lithium_mid_down_revenue
@@ -391,17 +415,19 @@ def _firm_group_sums(group, n_groups, t, alive, above_scale, segment, born_month
         row[15] += upgrades[i]
         row[16] += digital_projects[i]
         if chain_leader[i]:
-            row[23] += 1.0                                                # chain_leaders
+            row[24] += 1.0                                                # chain_leaders
         if not (above_scale[i] and alive[i]):
             continue
-        # above-scale firms: the city's statistics
-        base = revenue_base_month[i] * va_ratio[segment[i]]
+        # above-scale firms: the city's statistics; real value added at last year's average
+        # prices on both sides (``comparable_price_factors``)
+        prevprice = revenue[i] * this_month_factor[segment[i]]
+        base = revenue_base_month[i] * base_month_factor[segment[i]]
         new = 1.0 if born_month[i] >= year_start - 12 else 0.0
         row[0] += revenue[i]
         row[3] += value_added[i]
-        row[4] += prevprice[i]
+        row[4] += prevprice
         row[5] += base                                                    # value_added_base
-        row[6] += prevprice[i] * new                                      # ..._prevprice_new
+        row[6] += prevprice * new                                         # ..._prevprice_new
         row[7] += base * new                                              # value_added_base_new
         if emerging[i]:
             row[8] += value_added[i]                                      # value_added_emerging
@@ -409,10 +435,11 @@ def _firm_group_sums(group, n_groups, t, alive, above_scale, segment, born_month
         row[11] += rd_spend[i]
         if born_month[i] >= year_start:
             row[13] += revenue[i]                                         # revenue_new_plants
-        row[21] += 1.0                                                    # above_scale_firms
-        row[25] += capital[i] * digital[i]                                # digital_capital
-        row[26] += capital[i]                                             # capital_above_scale
-        row[27] += 12.0 * capacity[i]                                     # capacity_above_scale
+        row[21] += revenue_base_month[i]                                  # revenue_base
+        row[22] += 1.0                                                    # above_scale_firms
+        row[26] += capital[i] * digital[i]                                # digital_capital
+        row[27] += capital[i]                                             # capital_above_scale
+        row[28] += 12.0 * capacity[i]                                     # capacity_above_scale
     return out
 
 

@@ -72,10 +72,15 @@ ABOVE_SCALE_LINE = 0.2
 #: Size-class thresholds of the plan's targets, 亿元 of annual revenue.
 SIZE_THRESHOLDS: tuple[int, ...] = (5, 10, 50, 100)
 
-#: Sub-chains with targets of their own (annex 4: ceramics and metal furniture, 500 亿 each).
-SUB_CHAINS: dict[str, str] = {"ceramics": "building_ceramics", "metal_furniture": "building_furniture"}
+#: Scopes by segment: the sub-chains with targets of their own (annex 4: ceramics and metal
+#: furniture, 500 亿 each) and the lithium chain's four stages, whose volumes, value-added
+#: ratios and measured real growth are what the statistics office's method turns into the
+#: chain's real growth (README, "How growth is measured").
+SUB_CHAINS: dict[str, str] = {"ceramics": "building_ceramics", "metal_furniture": "building_furniture",
+                              "li_upstream": "li_upstream", "li_materials": "li_materials",
+                              "li_cells": "li_cells", "li_applications": "li_applications"}
 #: Scopes of the statistics: the city total, each chain (membership-based, overlapping),
-#: the building sub-chains (by segment) and the development zone.
+#: the sub-chains and lithium stages (by primary segment) and the development zone.
 SCOPES: tuple[str, ...] = ("total", *CHAINS, *SUB_CHAINS, "etdz")
 
 #: The four emerging industries of the 2022 statistics (fact emerging_share_2022): lithium,

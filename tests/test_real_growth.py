@@ -5,7 +5,7 @@ import pytest
 
 from model.economy import YichunModel
 from model.runner import YEARLY_STATS, collect
-from model.statistics import MONTHLY
+from model.statistics import MONTHLY, comparable_price_factors
 from model.structure import SCOPES
 
 
@@ -15,8 +15,13 @@ def stationary(scenario):
         "policy": {"attraction": {"projects_per_year": 0}},
         "exogenous": {"lithium_price": {"monthly_volatility": 0.0}, "shocks": []},
     }).with_parameters({
-        "small_firm_entry_per_year": 0, "projects_per_year_before_2022": 0,
+        "small_firm_pool_growth": -0.2, "projects_per_year_before_2022": 0,
+        "rival_productivity_growth": 0.0, "leader_local_sourcing_share": 0.05,
+        "leader_matched_suppliers": 0.0,
+        # the refiners sell what they can make: start them at the ceiling and keep it there
+        "initial_utilisation_lithium": 0.95, "max_utilisation": 0.95, "expansion_speed": 0.0,
         "demand_noise_sd": 0.0, "capacity_pull_lithium": 0.0, "capacity_pull_other": 0.0,
+        "capacity_pull_cells": 0.0,
         "rd_success_rate": 0.0, "upgrade_review_probability": 0.0, "digital_review_probability": 0.0,
         "exit_probability": 0.0, "below_scale_exit_rate": 0.0, "loss_shrink_rate": 0.0,
         "appeal_volatility": 0.0, "young_firm_growth": 0.0,
@@ -69,8 +74,11 @@ def test_same_firm_growth_ignores_firms_that_left(small_model):
     base_before = model.recorder.firm_sums()["value_added_base"][city]
     f.above_scale[big] = False
     sums = model.recorder.firm_sums()
+    _, base_factor = comparable_price_factors(
+        model.segment_va_ratio, model.deflator_last_year, model.official_price,
+        model.recorder.official_last_year[model.t % 12])
     assert base_before - sums["value_added_base"][city] == pytest.approx(
-        model.recorder.revenue_last_year[model.t % 12, big] * model.segment_va_ratio[f.segment[big]])
+        model.recorder.revenue_last_year[model.t % 12, big] * base_factor[f.segment[big]])
     assert sums["value_added_base"][city] < base_before
 
 def test_real_growth_is_reported_for_every_scope(baseline_run):

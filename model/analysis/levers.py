@@ -60,9 +60,9 @@ LEVERS: tuple[LeverChange, ...] = (
                 ("above_scale_firms", "total", "2026"), +1, +1),
     LeverChange("rd_super_deduction", "R&D extra deduction 100% → 200%",
                 _instrument("rd_super_deduction", extra_deduction_rate=2.0),
-                # R&D raises productivity, which competition passes on in lower prices: real
-                # output rises, nominal revenue only if demand is price-elastic enough
-                ("rd_to_revenue_pct", "total", "2026"), +1, 0),
+                # R&D raises TFP: the same plants make more (capacity) at a lower unit cost,
+                # part passed on in prices; real output and revenue rise
+                ("rd_to_revenue_pct", "total", "2026"), +1, +1),
     LeverChange("no_chain_leaders", "no chain-leader recognition (cap 0 per chain)",
                 {"policy": {"chain_leaders": {"max_per_chain": 0}}},
                 ("chain_leaders", "total", "2026"), -1, -1),

@@ -67,7 +67,7 @@ class Observation(BaseModel):
     period: Period
     kind: Literal["level", "growth_pct", "ratio_pct", "lower_bound", "interval", "same_firm_growth_pct"]
     denominator: str | None = None
-    field: str | None = None    # read this field of the fact instead of its value
+    field: str | None = None    # read this field of the fact instead of its value (dotted: inside a mapping)
     upper: float | None = None  # an interval's upper end (its lower end is the fact's value)
     sd: float | None = None
     sd_relative: float | None = None
@@ -167,7 +167,7 @@ def load_observations(path: Path = OBSERVATIONS_FILE, include: list[str] | None 
         if obs.fact not in known:
             raise InputError(path, f"observations[{obs.id}].fact", f"'{obs.fact}' is not in the facts")
         fact = facts.observation(obs.fact)
-        raw = getattr(fact, obs.field, None) if obs.field else fact.value
+        raw = _field(fact, obs.field) if obs.field else fact.value
         if not isinstance(raw, int | float) or isinstance(raw, bool) or not np.isfinite(raw):
             raise InputError(path, f"observations[{obs.id}].field",
                              f"fact '{obs.fact}' has no number in '{obs.field or 'value'}'")
@@ -183,6 +183,14 @@ def load_observations(path: Path = OBSERVATIONS_FILE, include: list[str] | None 
         if item.fact not in known:
             raise InputError(path, f"unusable.{item.fact}", "not in the facts")
     return parsed
+
+
+def _field(fact: object, field: str) -> object:
+    """A fact's field, dotted for one inside a mapping (``values.gdp_growth_2024``)."""
+    value = fact
+    for part in field.split("."):
+        value = value.get(part) if isinstance(value, dict) else getattr(value, part, None)
+    return value
 
 
 def _over(monthly: np.ndarray, span: tuple[int, int], scope: int, stat: str) -> float:

@@ -33,6 +33,7 @@ def roll_year(model: YichunModel) -> None:
     f.profit_ytd[:] = 0.0
     f.above_scale[:] = f.alive & (f.revenue_last_year >= ABOVE_SCALE_LINE)
     roll_prices(model)
+    set_entry_rate(model)
 
 
 def roll_prices(model: YichunModel) -> None:
@@ -100,7 +101,8 @@ def _close(f, picked, draw, exit_loss_months, losing_hazard, background_hazard):
     for k in range(picked.size):
         i = picked[k]
         losing = losing_hazard if f.loss_months[i] >= exit_loss_months else 0.0
-        background = background_hazard if not f.above_scale[i] else 0.0
+        # a new plant still ramping up is below the line by its first months' sales, not small
+        background = background_hazard if not (f.above_scale[i] or f.ramping[i] > 0) else 0.0
         if f.alive[i] and draw[k] < chance_of_either(losing, background):
             closed[i] = any_closed = True
             f.alive[i] = f.above_scale[i] = f.chain_leader[i] = False
@@ -118,11 +120,20 @@ def chance_of_either(a, b):  # noqa: ANN001, ANN201
     return 1.0 - (1.0 - a) * (1.0 - b)
 
 
+def set_entry_rate(model: YichunModel) -> None:
+    """Each January (and at the start): this year's small entrants a month replace the pool's
+    background closures and grow it by ``small_firm_pool_growth`` (see its basis)."""
+    f, p = model.f, model.params
+    pool = np.count_nonzero(f.alive & ~f.above_scale)
+    model.entrants_per_month = max(p.below_scale_exit_rate + p.small_firm_pool_growth, 0.0) * pool / 12.0
+
+
 def enter_small_firms(model: YichunModel) -> None:
-    """Small firms enter at a Poisson rate, in segments weighted by their 2021 above-scale
-    firm counts, sized below the above-scale line; they open with the month's new plants."""
-    p, rng = model.params, model.stream("entry")
-    count = rng.poisson(p.small_firm_entry_per_year * model.population_scale / 12.0)
+    """Small firms enter at a Poisson rate (``set_entry_rate``), in segments weighted by their
+    2021 above-scale firm counts, sized below the above-scale line; they open with the month's
+    new plants."""
+    rng = model.stream("entry")
+    count = rng.poisson(model.entrants_per_month)
     if count == 0:
         return
     segment = categorical(rng, model.entry_segment_cdf, count)

@@ -5,6 +5,12 @@ rule of a 100% extra deduction), and the target intensity responds to it with el
 ``rd_response`` relative to that 2021 rule. Each month a firm innovates with probability
 1 - exp(-rate x intensity / 12) (``rd_success_rate`` a year per 1% of revenue); a success
 raises productivity and the quality stock by an exponential gain.
+
+Productivity is Hicks-neutral total factor productivity: the same plant, workers and
+materials make (1 + gain) times the output. So a gain lowers the unit cost of what is made
+(``production``) and raises what the plant can make, its capacity, with elasticity
+``tfp_output_elasticity`` (1 for neutral TFP; 0 leaves only the cost channel, the rule of
+earlier rounds under which more R&D lowered revenue, issue 25).
 """
 
 from __future__ import annotations
@@ -33,8 +39,16 @@ def research(model: YichunModel) -> None:
                                        p.rd_adjustment, p.rd_success_rate)
     success = near[draw[near] < -np.expm1(negative_hazard)]
     gain = rng.exponential(p.rd_gain_mean, success.size)
-    f.productivity[success] *= 1.0 + gain
+    raise_tfp(model, success, gain)
     f.quality[success] *= 1.0 + gain
+
+
+def raise_tfp(model: YichunModel, firms: np.ndarray, gain: np.ndarray | float) -> None:
+    """Firms' TFP rises by `gain`: unit costs fall and capacity (output of the same plant)
+    rises, with ``tfp_output_elasticity``."""
+    f = model.f
+    f.productivity[firms] *= 1.0 + gain
+    f.capacity[firms] *= (1.0 + gain) ** model.params.tfp_output_elasticity
 
 
 _RD = firm_arrays("_RD", (

@@ -146,8 +146,8 @@ def upgrade_projects(model: YichunModel, program: str) -> None:
     done = f.upgrades_month if program == "upgrade" else f.digital_projects_month
     paid_count, paid_rows, paid_amounts = _fund_projects(
         model.arrays(_PROJECT_DONE), candidates, cost, variable_cost, use ** 4, margin, noise, finance,
-        terms, prod_gain, capacity_gain, digital_gain, p.project_horizon_years, p.upgrade_hurdle,
-        done)
+        terms, prod_gain, (1.0 + capacity_gain) * (1.0 + prod_gain) ** p.tfp_output_elasticity,
+        digital_gain, p.project_horizon_years, p.upgrade_hurdle, done)
     for k, name in enumerate(funds):
         if paid_count[k]:
             rows = paid_rows[k, : paid_count[k]]
@@ -164,7 +164,7 @@ _PROJECT_DONE = firm_arrays("_PROJECT_DONE", (
 
 @jit
 def _fund_projects(f, candidates, cost, variable_cost, bound, margin, noise, finance, terms,  # noqa: ANN001, ANN202, PLR0913
-                   productivity_gain, capacity_gain, digital_gain, horizon, hurdle, done):
+                   productivity_gain, capacity_factor, digital_gain, horizon, hurdle, done):
     """The applicants decide and the funds pay, in four steps.
 
     1. Each applicant's benefit (savings on variable costs, plus the margin on extra output
@@ -193,7 +193,7 @@ def _fund_projects(f, candidates, cost, variable_cost, bound, margin, noise, fin
                               or (rule == 3 and f.county[i] == ETDZ and above))
             offer = min(terms[k, 0] * cost[j], terms[k, 1])
             expected = max(expected, offer * (1.0 if eligible[k, j] else 0.0))
-        extra_margin = capacity_gain * bound[j] * 12.0 * margin[j]
+        extra_margin = (capacity_factor - 1.0) * bound[j] * 12.0 * margin[j]
         benefit[j] = (productivity_gain * variable_cost[j] + extra_margin) * horizon
         wants[j] = cost[j] <= finance[j] and (
             benefit[j] * noise[j] >= hurdle * (cost[j] - expected))
@@ -224,7 +224,7 @@ def _fund_projects(f, candidates, cost, variable_cost, bound, margin, noise, fin
             continue
         i = candidates[j]
         f.productivity[i] *= 1.0 + productivity_gain
-        f.capacity[i] *= 1.0 + capacity_gain
+        f.capacity[i] *= capacity_factor     # the project's new equipment and the TFP gain
         f.digital[i] += digital_gain * (1.0 - f.digital[i])
         f.capital[i] += cost[j]
         f.cash[i] -= cost[j]

@@ -1,7 +1,10 @@
 """Demand: how much Yichun's firms can sell, and how it is shared among them.
 
-Segment demand is the market's trend (China's market for lithium, ``exogenous``) with
-Yichun's share of it moving with Yichun's own capacity: demand = base x market^(1-θ) x
+Carbonate (the lithium upstream) is a commodity: its refiners take the market price and sell
+all they make, so the segment's demand is its usable capacity and its output is cut only by
+the cash-cost rule (``production``). Every other segment's demand is the market's trend
+(China's market for lithium, ``exogenous``) with Yichun's share of it moving with Yichun's
+own capacity: demand = base x market^(1-θ) x
 (capacity / capacity_2021)^θ, with θ = ``capacity_pull_*``, and with its relative price
 (productivity gains passed on to buyers win customers from other regions, elasticity
 ``price_elasticity``). So a new plant's orders come
@@ -28,10 +31,11 @@ import numpy as np
 
 from model.jit import jit, next_group
 from model.population import competitiveness_of
-from model.structure import IS_LITHIUM
+from model.structure import IS_LITHIUM, SEGMENT_INDEX
 
 if TYPE_CHECKING:
     from model.economy import YichunModel
+    from model.parameters import Parameters
 
 _LITHIUM = np.array(IS_LITHIUM)
 
@@ -130,15 +134,52 @@ def _changed(levels, productivity, quality, digital):  # noqa: ANN001, ANN202
     return rows[:count]
 
 
+_UPSTREAM = SEGMENT_INDEX["li_upstream"]
+_CELLS = np.isin(np.arange(len(IS_LITHIUM)), [SEGMENT_INDEX["li_cells"],
+                                               SEGMENT_INDEX["li_applications"]])
+
+
+def capacity_pulls(p: Parameters) -> np.ndarray:
+    """Per segment, how far its demand follows its capacity (θ): the groups' cell and pack
+    plants (``capacity_pull_cells``), the rest of lithium (``capacity_pull_lithium``), and
+    other industry (``capacity_pull_other``)."""
+    return np.where(_CELLS, p.capacity_pull_cells,
+                    np.where(_LITHIUM, p.capacity_pull_lithium, p.capacity_pull_other))
+
+
 def segment_demand(model: YichunModel) -> np.ndarray:
     """Real demand met by each segment this month: the market, pulled by Yichun's capacity and
     by its prices relative to competitors elsewhere (lowered by its productivity gains)."""
     p, c, t = model.params, model.conditions, model.t
-    gain, _ = model.technology()
-    theta = np.where(_LITHIUM, p.capacity_pull_lithium, p.capacity_pull_other)
-    pull = (model.relative_capacity / c.market[t]) ** theta
+    gain = model.productivity_against_rivals()
     relative_price = gain ** (-p.productivity_price_pass_through)
-    return model.base_demand * c.real_demand[t] * pull * relative_price ** (-p.price_elasticity)
+    demand = (model.base_demand * c.real_demand[t] * model.regional_share
+              * relative_price ** (-p.price_elasticity))
+    # carbonate is a commodity sold at the market price: the refiners sell what they can make
+    # (the price-taking supply of competitive markets); how much they make is the production
+    # rule's, cut only where the price falls below their cash cost
+    demand[_UPSTREAM] = (model.base_capacity[_UPSTREAM] * model.relative_capacity[_UPSTREAM]
+                         * c.capacity_factor[t, _UPSTREAM] * p.max_utilisation)
+    return demand
+
+
+def update_regional_share(model: YichunModel) -> None:
+    """Yichun's share of each market moves toward what its capacity implies,
+    (capacity / capacity_2021 over the market's growth)^θ, by ``share_adjustment`` a month (in
+    logs): buyers change regions' suppliers slowly (contracts, supplier
+    qualification), so a market's growth reaches the city at once and the city's capacity
+    changes its share over time."""
+    c, p, t = model.conditions, model.params, model.t
+    target = (model.relative_capacity / c.market[t]) ** capacity_pulls(p)
+    speed = share_adjustment(p)
+    model.regional_share = model.regional_share ** (1.0 - speed) * target ** speed
+
+
+def share_adjustment(p: Parameters) -> np.ndarray:
+    """Per segment, the monthly speed of ``update_regional_share``: 1 for the groups' cell and
+    pack plants, whose orders are the group's own and come with the plant (it places them when
+    it builds the line), ``regional_share_adjustment`` for markets of outside buyers."""
+    return np.where(_CELLS, 1.0, p.regional_share_adjustment)
 
 
 def allocate_demand(model: YichunModel) -> None:
@@ -146,9 +187,14 @@ def allocate_demand(model: YichunModel) -> None:
     served first, and part of what a full firm cannot make spills to firms with spare room."""
     f, p, t = model.f, model.params, model.t
     drift_appeal(model)
+    model.technology()                  # this month's relative capacity
+    update_regional_share(model)
     gain_factor = model.competitive_gains.update(model)
-    market_total = segment_demand(model)
-    wanted = local_supplier_pull(model)
+    wanted, substituted = local_supplier_pull(model)
+    # a chain leader's purchases matched to local suppliers beyond what it bought here before
+    # were bought outside the city: new demand for the suppliers' segments
+    market_total = segment_demand(model) + np.bincount(f.segment, substituted,
+                                                       minlength=model.n_segments)
     _share_out(f.segment, f.alive, f.capacity, model.conditions.capacity_factor[t], gain_factor,
                f.appeal, p.share_persistence, p.max_utilisation, market_total, wanted, p.spillover_share,
                f.share, f.demand)
@@ -267,27 +313,34 @@ def _excess_and_spare(demand, ceiling, spillover_share):  # noqa: ANN001, ANN202
     return spillover_share * max(demand - ceiling, 0.0), max(ceiling - demand, 0.0)
 
 
-def local_supplier_pull(model: YichunModel) -> np.ndarray:
-    """Real demand each supplier gets from the large firm it supplies, by supplier capacity."""
+def local_supplier_pull(model: YichunModel) -> tuple[np.ndarray, np.ndarray]:
+    """Real demand each supplier gets from the large firm it supplies, by supplier capacity,
+    and the part of it that a chain leader's supplier matching brought home (bought outside
+    the city before: ``leader_local_sourcing_share`` over ``local_sourcing_share``)."""
     f, p = model.f, model.params
     return _supplier_pull(f.supplier_of, f.alive, f.volume, f.capacity, f.segment,
-                          p.material_cost_share, p.local_sourcing_share)
+                          f.chain_leader, p.material_cost_share, p.local_sourcing_share,
+                          max(p.leader_local_sourcing_share, p.local_sourcing_share))
 
 
 @jit
-def _supplier_pull(supplier_of, alive, volume, capacity, segment,  # noqa: ANN001, ANN202
-                   material_cost_share, local_sourcing_share):
-    """A buyer's local purchases, shared among its live suppliers by capacity."""
+def _supplier_pull(supplier_of, alive, volume, capacity, segment, chain_leader,  # noqa: ANN001, ANN202, PLR0913
+                   material_cost_share, local_sourcing_share, leader_sourcing_share):
+    """A buyer's local purchases, shared among its live suppliers by capacity; and the part of
+    each supplier's share that its buyer, a chain leader, buys here beyond the usual share."""
     n = supplier_of.size
     capacity_total = np.zeros(n)
     for i in range(n):
         if supplier_of[i] >= 0 and alive[i]:
             capacity_total[supplier_of[i]] += capacity[i]
-    pull = np.zeros(n)
+    pull, substituted = np.zeros(n), np.zeros(n)
     for i in range(n):
         buyer = supplier_of[i]
         if buyer >= 0 and alive[i]:
-            purchases = local_sourcing_share * volume[buyer] * material_cost_share[segment[buyer]]
+            share = leader_sourcing_share if chain_leader[buyer] else local_sourcing_share
+            purchases = volume[buyer] * material_cost_share[segment[buyer]]
             total = capacity_total[buyer]
-            pull[i] = purchases * capacity[i] / (total if total > 0 else 1.0)
-    return pull
+            weight = capacity[i] / (total if total > 0 else 1.0)
+            pull[i] = share * purchases * weight
+            substituted[i] = (share - local_sourcing_share) * purchases * weight
+    return pull, substituted

@@ -9,9 +9,8 @@ cost (lepidolite refiners in 2024); sustained losses then lead to idling and exi
 Value added is gross output less intermediate inputs: materials, energy and purchased
 services (``material_cost_share``, part priced off carbonate) and the capacity-related
 overheads (``fixed_cost_rate``). Labour, depreciation, interest, R&D and profit are what
-remains. Real value added is measured as Chinese statistics do (``statistics``): each firm's
-output deflated to last year's prices by the official price index of its industry, times
-the industry's value-added ratio of last year, over the same firms a year before.
+remains. Real value added is measured as Chinese statistics do, by the statistics
+(``statistics``), from the month's revenue and the official price of each industry set here.
 """
 
 from __future__ import annotations
@@ -99,7 +98,9 @@ def open_month(model: YichunModel) -> None:
 
 
 def competitive_price(model: YichunModel) -> np.ndarray:
-    """Segment price indices, lowered by the segment's productivity gains since 2021."""
+    """Segment price indices, lowered by the segment's productivity gains since 2021:
+    competition passes most cost savings on to buyers, so value-added ratios stay near their
+    level (the rivals elsewhere cut their prices with their own gains: ``market``)."""
     gain, _ = model.technology()
     return model.conditions.price[model.t] * gain ** (-model.params.productivity_price_pass_through)
 
@@ -119,25 +120,21 @@ def produce(model: YichunModel) -> None:
     p, c, t = model.params, model.conditions, model.t
     segment_price = competitive_price(model)
     model.official_price = segment_price * c.official_adjust[t]
-    # the bureau's measure: output deflated to last year's prices by the official deflator,
-    # times last year's value-added ratio of the industry
-    deflate = model.deflator_last_year / model.official_price
     _produce(model.arrays(_PRODUCING), model.segment_runs(), segment_price, _lithium_prices(model),
              c.capacity_factor[t], p.max_utilisation, p.shutdown_band, p.material_cost_share,
-             model.labour_cost_share, p.fixed_cost_rate, p.depreciation_rate, p.interest_rate,
-             deflate * model.segment_va_ratio)
+             model.labour_cost_share, p.fixed_cost_rate, p.depreciation_rate, p.interest_rate)
 
 
 _PRODUCING = firm_arrays("_PRODUCING", (
     "segment", "capacity", "demand", "alive", "volume", "revenue", "material_cost",
     "productivity", "capital", "debt", "rd_intensity", "rd_spend", "total_cost", "value_added",
-    "value_added_prevprice", "value_added_ytd", "integrated", "lithium_exposure"), __name__)
+    "value_added_ytd", "integrated", "lithium_exposure"), __name__)
 
 
 @jit
 def _produce(f, runs, segment_price, lithium_prices, capacity_factor, max_utilisation,  # noqa: ANN001, ANN202, PLR0913
              shutdown_band, material_cost_share, labour_cost_share, fixed_cost_rate,
-             depreciation_rate, interest_rate, prevprice_per_revenue):
+             depreciation_rate, interest_rate):
     """Volume within demand, capacity and the cash-cost cut; revenue, costs, value added.
 
     Firms are stored by segment: the loop goes over runs of one segment's rows (``runs``:
@@ -148,7 +145,7 @@ def _produce(f, runs, segment_price, lithium_prices, capacity_factor, max_utilis
     depreciation_monthly, interest_monthly = depreciation_rate / 12.0, interest_rate / 12.0
     for r in range(runs.size - 1):
         s = f.segment[runs[r]]
-        price, factor, prevprice = segment_price[s], capacity_factor[s], prevprice_per_revenue[s]
+        price, factor = segment_price[s], capacity_factor[s]
         materials_share, labour_share = material_cost_share[s], labour_cost_share[s]
         for i in rows(runs[r], runs[r + 1]):
             productivity, capacity = f.productivity[i], f.capacity[i]
@@ -172,7 +169,6 @@ def _produce(f, runs, segment_price, lithium_prices, capacity_factor, max_utilis
                                + depreciation_monthly * f.capital[i]
                                + interest_monthly * f.debt[i] + rd_spend)
             f.value_added[i] = value_added
-            f.value_added_prevprice[i] = revenue * prevprice
             f.value_added_ytd[i] += value_added
 
 

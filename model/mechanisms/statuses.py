@@ -4,8 +4,10 @@
   of a sub-chain segment), at least 5 local suppliers (3 in a sub-chain), R&D >= 3% of
   revenue (2.5%), and profitability in the last two years above the same industry's
   average (近两年盈利能力超过同行业企业平均水平: the firm's segment); at most
-  ``max_per_chain`` per chain, the largest first. Leaders get the
-  one-off award and, with land and energy priority, faster expansions.
+  ``max_per_chain`` per chain, the largest first. Leaders get the one-off award, supplier
+  matching (the city links local firms of the chain to a new leader, which then buys more of
+  its materials locally: ``leader_local_sourcing_share``, new demand for those suppliers) and,
+  with land and energy priority, faster expansions.
 - Scale milestones: first year over 100 亿 or 50 亿 with growth at least the city's, price-
   driven firms excepted (the plan's 受价格因素影响大的除外: the lithium carbonate segment).
 - Gazelles and potential gazelles by two-year revenue growth (``gazelle_growth``).
@@ -91,7 +93,13 @@ def recognise_leaders(model: YichunModel) -> None:
         pool = np.flatnonzero(eligible & (f.chain == c))
         best = pool[np.argsort(-f.revenue_last_year[pool], kind="stable")][: policy.max_per_chain]
         leaders[best] = True
+    new_leaders = np.flatnonzero(leaders & ~f.chain_leader)
     f.chain_leader[:] = leaders
+    # supplier matching (产业链对接): the city links local firms of the chain to each new leader;
+    # its purchases from them beyond the usual local share are new demand (market)
+    if new_leaders.size and model.params.leader_matched_suppliers > 0:
+        model.link_suppliers_of(new_leaders, f.revenue_last_year[new_leaders],
+                                model.params.leader_matched_suppliers)
     lag = model.params.expansion_lag_months
     cut = policy.expansion_lag_cut if policy.land_energy_priority else 0.0
     f.expansion_rate[:] = np.where(leaders, 1.0 / (lag * (1 - cut)), 1.0 / lag)

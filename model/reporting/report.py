@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from model.analysis.consistency import consistency_table
+from model.analysis.drivers import driver_rows, drivers_csv, drivers_markdown
+from model.analysis.measurement import measurement_csv, measurement_markdown, measurement_rows
 from model.analysis.targets import evaluate, load_targets, targets_csv, targets_markdown
 from model.paths import NOTEBOOK_DIR
 from model.reporting.tables import CHAIN_OVERLAP_NOTE, stack_yearly
@@ -14,19 +17,34 @@ from model.yamlio import write_text_atomic
 
 
 def write_target_tables(folder: Path, scenario: ResolvedScenario, reps: list[Replication],
-                        figures: list[str]) -> list[dict]:
+                        figures: list[str], draws: list[dict[str, Any]] | None = None,
+                        ) -> list[dict]:
+    """targets.csv, target_consistency.csv, drivers.csv, measurement.csv and report.md; `draws`
+    are the posterior draws the replications ran on (for what the verdicts rest on)."""
     yearly = stack_yearly(reps)
     targets = load_targets()
     rows = evaluate(targets, yearly)
     write_text_atomic(folder / "targets.csv", targets_csv(rows))
     csv, md = consistency_table(yearly)
     write_text_atomic(folder / "target_consistency.csv", csv)
+    drivers = driver_rows(targets, yearly, reps, draws)
+    write_text_atomic(folder / "drivers.csv", drivers_csv(drivers))
+    measured = measurement_rows(yearly)
+    write_text_atomic(folder / "measurement.csv", measurement_csv(measured))
     report = [
         f"# {scenario.name}: the 869 plan's 2026 targets", "",
         f"> {scenario.spec.question.strip()}" if scenario.spec.question else "", "",
         f"{len(reps)} replications; probabilities are shares of replications meeting each target, "
         "with 95% Wilson intervals for the Monte-Carlo error.", "",
         "## Target probabilities", "", targets_markdown(rows, targets),
+        "## What each verdict rests on", "",
+        "The three inputs that move each target's 2026 outcome most over the replications "
+        "(each on its own posterior draw and carbonate price path): partial rank correlations, "
+        "so a positive sign means a higher value of the input raises the outcome. "
+        "`carbonate_price_2025_2026` is the scenario's price uncertainty.", "",
+        drivers_markdown(drivers),
+        "## How growth is measured: volumes beside measured growth", "",
+        measurement_markdown(measured),
         "## Are the plan's targets consistent with each other?", "", md,
         "## Figures", "", *[f"![{name}](figures/{name})" for name in figures], "",
         "## Notes", "", CHAIN_OVERLAP_NOTE, "",

@@ -159,6 +159,37 @@ def caveats(groups: dict[str, list[Line]]) -> list[tuple[str, str]]:
     ]
 
 
+#: the targets whose drivers the summary names: the 9% path and the chains' revenues
+DRIVER_TARGETS = ("revenue_cagr_2023_2026", "lithium_revenue", "circular_revenue",
+                  "building_revenue", "electronics_revenue", "equipment_revenue")
+
+
+def verdict_drivers(folder: Path) -> list[tuple[str, str]]:
+    """From drivers.csv: for the 9% target and the chains' revenue targets, the three inputs
+    that move the 2026 outcome most (partial rank correlation over the replications)."""
+    path = folder / "drivers.csv"
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r.get("target") in DRIVER_TARGETS]
+    targets = {t.id: t for t in load_targets().targets}
+    items = []
+    for target in DRIVER_TARGETS:
+        mine = [r for r in rows if r["target"] == target]
+        if not mine or target not in targets:
+            continue
+        listed = "、".join(f"{r['input']} ({float(r['prcc']):+.2f})" for r in mine)
+        t = targets[target]
+        items.append((f"{t.description_zh or t.description}：最取决于 {listed}",
+                      f"{t.description}: rests most on " + ", ".join(
+                          f"{r['input']} ({float(r['prcc']):+.2f})" for r in mine)))
+    if items:
+        items.append(("数字为偏秩相关系数（各次模拟的后验参数与碳酸锂价格路径），正号表示该值越大结果越高。",
+                      "Partial rank correlations over the replications' posterior draws and "
+                      "carbonate price paths; positive: a higher value raises the outcome."))
+    return items
+
+
 def cells(line: Line) -> list[str]:
     """A target's row after its name: target, median, gap, P(met), interval."""
     return [amount(line.target, line.unit_zh), amount(line.median, line.unit_zh),
@@ -197,7 +228,10 @@ def summary_markdown(folder: Path, run: tuple[dict[str, Any], list[dict[str, str
             name = f"{line.zh}{' †' if line.prior else ''}<br>*{line.en}*"
             out.append("| " + " | ".join([name, *cells(line), signal]) + " |")
         out.append("")
-    for title, items in (("假设 Assumptions", assumptions(manifest)), ("注意 Caveats", caveats(groups))):
+    for title, items in (("结论取决于 What the verdicts rest on", verdict_drivers(folder)),
+                         ("假设 Assumptions", assumptions(manifest)), ("注意 Caveats", caveats(groups))):
+        if not items:
+            continue
         out += [f"## {title}", ""] + [f"- {zh}<br>*{en}*" for zh, en in items] + [""]
     out += [f"版本 Code version: `{head['version']}` · 生成 Made: {head['made']}", ""]
     return "\n".join(out)
@@ -261,8 +295,11 @@ def summary_html_fragment(folder: Path,
                       f"<span class='en'>{LIGHTS[line.light][2]}</span></td>")
             parts.append(f"<tr>{name}{numbers}{signal}</tr>")
         parts.append("</table>")
-    for title, items in (("假设 <i>Assumptions</i>", assumptions(manifest)),
+    for title, items in (("结论取决于 <i>What the verdicts rest on</i>", verdict_drivers(folder)),
+                         ("假设 <i>Assumptions</i>", assumptions(manifest)),
                          ("注意 <i>Caveats</i>", caveats(groups))):
+        if not items:
+            continue
         parts.append(f"<h2>{title}</h2><ul>" + "".join(
             f"<li>{esc(zh)}<br><span class='en'>{esc(en)}</span></li>" for zh, en in items) + "</ul>")
     parts.append(f"<footer>版本 Code version: <code>{esc(str(head['version']))}</code> · 生成 Made: "
