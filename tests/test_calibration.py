@@ -78,7 +78,8 @@ def test_simulated_quantities_per_period_and_kind():
     assert simulated(q1, yearly, monthly) == 1 + 2 + 3          # January-March summed
     firms = obs["above_scale_firms_2022"].model_copy(update={"scope": "total"})
     assert simulated(firms, yearly, monthly) == 100 + 8          # September 2022 stock
-    growth = obs["etdz_revenue_growth_2025"].model_copy(update={"scope": "total"})
+    growth = obs["etdz_revenue_growth_2025"].model_copy(
+        update={"scope": "total", "kind": "growth_pct", "denominator": None})
     ytd_2025, ytd_2024 = sum(range(37, 48)), sum(range(25, 36))
     assert simulated(growth, yearly, monthly) == pytest.approx(100 * (ytd_2025 / ytd_2024 - 1))
 
