@@ -98,8 +98,9 @@ def build_conditions(scenario: ResolvedScenario, params: Parameters,
     for s in LITHIUM_SEGMENTS:
         beta[s] = params.lithium_price_pass_through[SEGMENT_IDS[s]]
     price = (1 - beta) * other[:, None] + beta * li_index[:, None]
-    # the bureau deflates lithium output by broad industry price indices (nonferrous smelting,
-    # chemicals, electrical machinery), which follow carbonate only with elasticity kappa
+    # the bureau's deflator of lithium output: the producer price itself at the default
+    # elasticity 1 (comparable prices at a fine product level); below 1 it follows carbonate
+    # only partly, counting price swings as volume (a sensitivity case, README)
     official = (1 - beta) * other[:, None] + beta * other[:, None] * (
         li_index / other)[:, None] ** params.official_deflator_lithium_elasticity
     official_adjust = official / price

@@ -3,9 +3,10 @@
 Carbonate (the lithium upstream) is a commodity: its refiners take the market price and sell
 all they make, so the segment's demand is its usable capacity and its output is cut only by
 the cash-cost rule (``production``). Every other segment's demand is the market's trend
-(China's market for lithium, ``exogenous``) with Yichun's share of it moving with Yichun's
-own capacity: demand = base x market^(1-θ) x
-(capacity / capacity_2021)^θ, with θ = ``capacity_pull_*``, and with its relative price
+(China's market for lithium, ``exogenous``) times Yichun's share of it, which moves over time
+(``update_regional_share``) toward what Yichun's own capacity implies: in the long run
+demand = base x market^(1-θ) x (capacity / capacity_2021)^θ, with θ = ``capacity_pull_*``;
+and with its relative price
 (productivity gains passed on to buyers win customers from other regions, elasticity
 ``price_elasticity``). So a new plant's orders come
 through its group's contracts in proportion to what it adds, an elasticity that
