@@ -144,6 +144,7 @@ class YichunModel(mesa.Model):
             self.base_demand, out=np.zeros(self.n_segments), where=self.base_demand > 0)
         self.deflator_last_year = np.ones(self.n_segments)
         self.official_price = np.ones(self.n_segments)
+        self.segment_price = np.ones(self.n_segments)     # this month's true price index
         weight = self.f.capacity
         self.base_productivity = np.bincount(self.f.segment, weight * self.f.productivity,
                                              minlength=self.n_segments) / np.bincount(

@@ -56,7 +56,8 @@ FIRM_FLOWS = ("revenue", "revenue_all_firms", "revenue_chain_published", "value_
               "value_added_emerging", "profit", "profit_all_firms",
               "rd_spend", "subsidy_income", "revenue_new_plants", "lithium_mid_down_revenue",
               "upgrade_projects", "digital_projects", "revenue_double_counted",
-              "carbonate_tonnes", "materials_tonnes", "battery_gwh", "revenue_base")
+              "carbonate_tonnes", "materials_tonnes", "battery_gwh", "revenue_base",
+              "volume_same_firms", "volume_base_same_firms")
 PROJECT_FLOWS = ("projects_signed", "projects_signed_over_1yi", "projects_signed_over_20yi",
                  "projects_signed_over_50yi", "projects_signed_amount")
 FIRM_STOCKS = ("above_scale_firms", "firms_alive", "chain_leaders", "high_tech_firms",
@@ -80,14 +81,14 @@ _IS_LITHIUM = np.array(IS_LITHIUM)
 _LITHIUM_CHAIN = CHAINS.index("lithium")
 #: the monthly columns summed over firms, in the order ``_firm_group_sums`` returns them
 _FIRM_COLUMNS = np.array([_M[name] for name in FIRM_FLOWS + FIRM_STOCKS])
-_N_FIRM_COLUMNS = 29
+_N_FIRM_COLUMNS = 31
 _MONTHLY_FLOWS, _YEARLY_FLOWS = (np.array([index[name] for name in FLOWS]) for index in (_M, _Y))
 _MONTHLY_STOCKS, _YEARLY_STOCKS = (np.array([index[name] for name in STOCKS]) for index in (_M, _Y))
 _SIZE_LINES = np.array(SIZE_THRESHOLDS, dtype=float)
 _PLAN_NEW_LINES = np.array(PLAN_NEW_THRESHOLDS, dtype=float)
 _PROJECT_COLUMNS = np.array([_M[name] for name in PROJECT_FLOWS + PROJECT_STOCKS])
 assert len(_PROJECT_COLUMNS) == 8, "_project_sums writes 8 columns"
-assert len(_FIRM_COLUMNS) == _N_FIRM_COLUMNS, "_firm_group_sums writes 29 columns"
+assert len(_FIRM_COLUMNS) == _N_FIRM_COLUMNS, "_firm_group_sums writes 31 columns"
 
 
 class ScopeGroups:
@@ -203,8 +204,11 @@ class Recorder:
         base /= 12.0
         self.revenue_this_year = np.zeros((12, model.firms.size))
         self.deflator_this_year = np.ones((12, model.n_segments))
-        # last year's official price of each industry month by month (2021: the index base)
+        # last year's official price of each industry month by month (2021: the index base),
+        # and its true price (what turns last year's revenue back into volume)
         self.official_last_year = np.ones((12, model.n_segments))
+        self.price_this_year = np.ones((12, model.n_segments))
+        self.price_last_year = np.ones((12, model.n_segments))
         self.record_base_year()
 
     @property
@@ -275,6 +279,7 @@ class Recorder:
         self._month_arrays()
         self.revenue_this_year[t % 12, : f.n] = f.revenue
         self.deflator_this_year[t % 12] = model.official_price
+        self.price_this_year[t % 12] = model.segment_price
         groups = model.scope_groups
         by_group = _firm_group_sums(
             groups.group[: f.n], groups.rows.shape[0], t,
@@ -287,7 +292,7 @@ class Recorder:
             self.revenue_last_year[t % 12, : f.n],
             *comparable_price_factors(model.segment_va_ratio, model.deflator_last_year,
                                       model.official_price, self.official_last_year[t % 12]),
-            _IS_LITHIUM,
+            self.price_last_year[t % 12], _IS_LITHIUM,
             self.units["carbonate_tonnes"], self.units["materials_tonnes"],
             self.units["battery_gwh"])
         return groups.scope_sums(by_group)
@@ -312,6 +317,7 @@ class Recorder:
                                                           self.revenue_last_year)
         self.model.deflator_last_year = self.deflator_this_year.mean(axis=0)
         self.official_last_year = self.deflator_this_year.copy()
+        self.price_last_year = self.price_this_year.copy()
         months = self.monthly[t - 11 : t + 1]
         self.yearly[y][:, _YEARLY_FLOWS] = months[:, :, _MONTHLY_FLOWS].sum(axis=0)
         self.yearly[y][:, _YEARLY_STOCKS] = months[-1][:, _MONTHLY_STOCKS]
@@ -388,7 +394,7 @@ def _firm_group_sums(group, n_groups, t, alive, above_scale, segment, born_month
                      upgrades, digital_projects, capital, digital, capacity, volume,
                      extra_memberships, emerging, high_tech, chain_leader, mid_down,
                      lithium_member, lithium_gross_up, revenue_base_month, this_month_factor,
-                     base_month_factor, is_lithium,
+                     base_month_factor, price_base_month, is_lithium,
                      carbonate_per_unit, materials_per_unit, gwh_per_unit):
     """One pass over firms: each firm's statistics (FIRM_FLOWS + FIRM_STOCKS, in that order)
     added to its scope group's row."""
@@ -402,9 +408,9 @@ def _firm_group_sums(group, n_groups, t, alive, above_scale, segment, born_month
             row[2] += revenue[i] * (lithium_gross_up if lithium_member[i] else 1.0)
             row[10] += profit[i]                                          # profit_all_firms
             row[17] += revenue[i] * extra_memberships[i]                  # revenue_double_counted
-            row[23] += 1.0                                                # firms_alive
+            row[25] += 1.0                                                # firms_alive
             if high_tech[i]:
-                row[25] += 1.0                                            # high_tech_firms
+                row[27] += 1.0                                            # high_tech_firms
             if is_lithium[segment[i]]:                  # physical units: the lithium segments
                 if mid_down[i]:
                     row[14] += revenue[i]                                 # lithium_mid_down_revenue
@@ -415,7 +421,7 @@ def _firm_group_sums(group, n_groups, t, alive, above_scale, segment, born_month
         row[15] += upgrades[i]
         row[16] += digital_projects[i]
         if chain_leader[i]:
-            row[24] += 1.0                                                # chain_leaders
+            row[26] += 1.0                                                # chain_leaders
         if not (above_scale[i] and alive[i]):
             continue
         # above-scale firms: the city's statistics; real value added at last year's average
@@ -436,10 +442,13 @@ def _firm_group_sums(group, n_groups, t, alive, above_scale, segment, born_month
         if born_month[i] >= year_start:
             row[13] += revenue[i]                                         # revenue_new_plants
         row[21] += revenue_base_month[i]                                  # revenue_base
-        row[22] += 1.0                                                    # above_scale_firms
-        row[26] += capital[i] * digital[i]                                # digital_capital
-        row[27] += capital[i]                                             # capital_above_scale
-        row[28] += 12.0 * capacity[i]                                     # capacity_above_scale
+        # the same firms' real volume (2021 prices), this month and the same month last year
+        row[22] += volume[i]                                              # volume_same_firms
+        row[23] += revenue_base_month[i] / price_base_month[segment[i]]   # volume_base_same_firms
+        row[24] += 1.0                                                    # above_scale_firms
+        row[28] += capital[i] * digital[i]                                # digital_capital
+        row[29] += capital[i]                                             # capital_above_scale
+        row[30] += 12.0 * capacity[i]                                     # capacity_above_scale
     return out
 
 

@@ -36,13 +36,19 @@ def _stat(yearly: np.ndarray, scope: str, statistic: str) -> np.ndarray:
     return yearly[:, :, SCOPES.index(scope), YEARLY_STATS.index(statistic)]
 
 
-def physical_growth(yearly: np.ndarray) -> np.ndarray:
+def physical_growth(yearly: np.ndarray, same_firms: bool = False) -> np.ndarray:
     """The lithium chain's volume growth, %, per replication and year (NaN in 2021): each
     stage's physical growth weighted by its value added of the year before (zero if negative,
-    as the bureau's weights are)."""
+    as the bureau's weights are). All firms' tonnes and GWh; or, with `same_firms`, the
+    volumes of the firms in the statistics against their own a year before (the bureau's
+    sample: firms that close or leave drop out of both years)."""
     growth, weight = [], []
     for scope, unit in STAGES:
-        if unit is None:
+        if same_firms:
+            now, before = (_stat(yearly, scope, k) for k in ("volume_same_firms",
+                                                             "volume_base_same_firms"))
+            g = np.divide(now, before, out=np.full(now.shape, np.nan), where=before > 0) - 1.0
+        elif unit is None:
             g = _stat(yearly, scope, "value_added_real_growth_pct") / 100.0
         else:
             volume = _stat(yearly, scope, unit)
@@ -73,13 +79,15 @@ def measurement_rows(yearly: np.ndarray) -> list[dict]:
     """Long rows ``table, year, scope, quantity, median, p05, p95`` of the three tables."""
     rows = []
     measured = _stat(yearly, "lithium", "value_added_real_growth_pct")
-    physical = physical_growth(yearly)
+    physical, same = physical_growth(yearly), physical_growth(yearly, same_firms=True)
     for y, year in enumerate(YEARS):
         if y == 0:
             continue
         for name, values in (("measured_real_growth_pct", measured[:, y]),
                              ("physical_volume_growth_pct", physical[:, y]),
-                             ("measured_minus_physical_pp", measured[:, y] - physical[:, y])):
+                             ("physical_same_firms_growth_pct", same[:, y]),
+                             ("measured_minus_physical_pp", measured[:, y] - physical[:, y]),
+                             ("measured_minus_same_firms_pp", measured[:, y] - same[:, y])):
             rows.append({"table": "lithium_growth", "year": year, "scope": "lithium",
                          "quantity": name, **dict(zip(("median", "p05", "p95"), _band(values),
                                                       strict=True))})
@@ -130,12 +138,16 @@ def measurement_markdown(rows: list[dict]) -> str:
     head = "| | " + " | ".join(str(y) for y in years) + " |\n|---|" + "---:|" * len(years)
     lines = ["### The lithium chain: measured real growth beside its physical volumes", "",
              "Measured: same-firm value added at comparable prices (the bureau's method). "
-             "Physical: carbonate tonnes, materials tonnes and cell GWh, each stage weighted by "
-             "its value added of the year before (applications, having no unit, by their "
-             "measured growth). Percent; median [5%, 95%] over replications.", "", head]
+             "Physical: carbonate tonnes, materials tonnes and cell GWh of all firms, each stage "
+             "weighted by its value added of the year before (applications, having no unit, by "
+             "their measured growth); and the same volumes of the firms in the statistics "
+             "against their own a year before (the bureau's sample: firms that close or leave "
+             "drop out of both years). Percent; median [5%, 95%] over replications.", "", head]
     for quantity, label in (("measured_real_growth_pct", "measured real growth"),
-                            ("physical_volume_growth_pct", "physical volume growth"),
-                            ("measured_minus_physical_pp", "difference (pp)")):
+                            ("physical_volume_growth_pct", "physical volume growth, all firms"),
+                            ("physical_same_firms_growth_pct", "physical volume growth, same firms"),
+                            ("measured_minus_physical_pp", "measured − physical, all firms (pp)"),
+                            ("measured_minus_same_firms_pp", "measured − physical, same firms (pp)")):
         lines.append(f"| {label} | " + " | ".join(
             _cell(_pick(rows, "lithium_growth", quantity, "lithium", y)) for y in years) + " |")
     all_years = YEARS

@@ -119,6 +119,7 @@ run_rate = vectorize(getattr(_run_rate, "py_func", _run_rate))
 def produce(model: YichunModel) -> None:
     p, c, t = model.params, model.conditions, model.t
     segment_price = competitive_price(model)
+    model.segment_price = segment_price
     model.official_price = segment_price * c.official_adjust[t]
     _produce(model.arrays(_PRODUCING), model.segment_runs(), segment_price, _lithium_prices(model),
              c.capacity_factor[t], p.max_utilisation, p.shutdown_band, p.material_cost_share,
