@@ -69,6 +69,8 @@ def anchor_rows(scenario: ResolvedScenario, seed: int, replications: int,
 
 
 def _row(model: YichunModel, number: int) -> int | None:
+    """The plant's row, closed or not (``model.anchor_firm`` gives live rows only, which would
+    drop the output of the month a plant closes in)."""
     rows = np.flatnonzero(model.f.anchor == number)
     return int(rows[0]) if rows.size else None
 

@@ -129,8 +129,13 @@ def assumptions(manifest: dict[str, Any]) -> list[tuple[str, str]]:
     attraction = (spec.get("policy") or {}).get("attraction") or {}
     if "projects_per_year" in attraction:
         n = attraction["projects_per_year"]
-        out.append((f"招商引资：每年签约 {n:g} 个项目",
-                    f"Investment attraction: {n:g} signed projects a year"))
+        if isinstance(n, dict):      # set by year (attraction_push, plan_max)
+            by_year = ", ".join(f"{year}: {float(v):g}" for year, v in sorted(n.items()))
+            out.append((f"招商引资：每年签约项目数（按年）{by_year}",
+                        f"Investment attraction: signed projects a year by year ({by_year})"))
+        else:
+            out.append((f"招商引资：每年签约 {float(n):g} 个项目",
+                        f"Investment attraction: {float(n):g} signed projects a year"))
     if manifest.get("posterior"):
         out.append(("参数：每次模拟抽取校准后验（calibration/posterior）",
                     "Parameters: each replication draws from the calibrated posterior"))
@@ -178,11 +183,10 @@ def verdict_drivers(folder: Path) -> list[tuple[str, str]]:
         mine = [r for r in rows if r["target"] == target]
         if not mine or target not in targets:
             continue
-        listed = "、".join(f"{r['input']} ({float(r['prcc']):+.2f})" for r in mine)
+        listed = [f"{r['input']} ({float(r['prcc']):+.2f})" for r in mine]
         t = targets[target]
-        items.append((f"{t.description_zh or t.description}：最取决于 {listed}",
-                      f"{t.description}: rests most on " + ", ".join(
-                          f"{r['input']} ({float(r['prcc']):+.2f})" for r in mine)))
+        items.append((f"{t.description_zh or t.description}：最取决于 {'、'.join(listed)}",
+                      f"{t.description}: rests most on {', '.join(listed)}"))
     if items:
         items.append(("数字为偏秩相关系数（各次模拟的后验参数与碳酸锂价格路径），正号表示该值越大结果越高。",
                       "Partial rank correlations over the replications' posterior draws and "
