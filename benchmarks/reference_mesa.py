@@ -26,7 +26,7 @@ from model.economy import YichunModel
 from model.mechanisms.demography import chance_of_either
 from model.mechanisms.innovation import BASE_RD_SUBSIDY
 from model.mechanisms.investment import CAPACITY_GAIN, PROGRAMS
-from model.mechanisms.market import capacity_pulls, share_adjustment
+from model.mechanisms.market import capacity_pulls, share_adjustment, share_persistence
 from model.sampling import bernoulli_rows
 from model.scenario import N_MONTHS, ResolvedScenario
 from model.state import BOOL_FIELDS, FLOAT_FIELDS, INT_FIELDS
@@ -80,7 +80,8 @@ class Firm(mesa.Agent):
         m, p = self.model, self.model.params
         total = m.pull_total[self.segment]
         target = self.my_pull / (total if total > 0 else 1.0)
-        self.share = (p.share_persistence * self.share + (1.0 - p.share_persistence) * target) * self.alive
+        keep = share_persistence(p)[self.segment]    # none for carbonate and captive cell lines
+        self.share = (keep * self.share + (1.0 - keep) * target) * self.alive
 
     def set_demand(self) -> None:
         m = self.model
@@ -218,7 +219,8 @@ class Firm(mesa.Agent):
     def maybe_close(self, u: float) -> None:
         """Close with this firm's chance of exit (u: uniform below the highest such chance)."""
         p = self.model.params
-        losing = p.exit_probability if self.loss_months >= p.exit_loss_months else 0.0
+        on_its_own = self.anchor < 0                 # a named group's plant does not close on losses
+        losing = p.exit_probability if self.loss_months >= p.exit_loss_months and on_its_own else 0.0
         small = not (self.above_scale or self.ramping > 0)
         background = p.below_scale_exit_rate / 12.0 if small else 0.0
         if self.alive and u < chance_of_either(losing, background):

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import NoReturn
@@ -17,6 +19,7 @@ from typing import NoReturn
 import yaml
 
 from model.errors import InputError
+from model.outputs import check_folder, claim
 from model.paths import BASELINE, POSTERIOR_DIR, PROJECT_ROOT, results_dir
 
 
@@ -95,10 +98,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     posterior = resolve_posterior(scenario, args.posterior)
     draws = load_draws(posterior) if posterior else None
     identity = scenario.digest() + (f"+{file_digest(posterior / 'draws.json')}" if posterior else "")
+    check_folder(folder, "run")
     check_resume(folder, identity, seed, replications)
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.rglob(".*.tmp"):   # half-written files of an interrupted run
-        stale.unlink()
+    claim(folder, "run")
     write_json_atomic(folder / "ensemble.json", {"scenario_hash": identity, "seed": seed})
     start = time.perf_counter()
     ran = run_ensemble(scenario, folder / "replications", replications, seed,
@@ -177,6 +179,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     folders = [Path(f) for f in args.runs]
     out = Path(args.out) if args.out else results_dir() / ("compare_" + "_vs_".join(
         f.name for f in folders))
+    check_folder(out, "compare")
     compare(folders, out)
     print(f"comparison of {len(folders)} runs -> {out}")
     return 0
@@ -206,7 +209,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     calib = load_calibration(args)
-    out = posterior_folder(args, calib)
+    out = claim(posterior_folder(args, calib), "calibration")
     manifest = run_calibration(calib, out, progress=not args.quiet, executor=args.executor,
                                scheduler=args.scheduler)
     print(f"calibration '{calib.config.name}': {manifest['total_simulations']} simulations "
@@ -257,7 +260,7 @@ def write_fit(calib, out: Path, args: argparse.Namespace) -> None:
 
 def cmd_recovery(args: argparse.Namespace) -> int:
     calib = load_calibration(args)
-    out = posterior_folder(args, calib)
+    out = posterior_folder(args, calib)    # a calibration's folder: its stamp is checked
     run_recovery(calib, out, args)
     if not args.no_fit:
         write_fit(calib, out, args)
@@ -266,7 +269,7 @@ def cmd_recovery(args: argparse.Namespace) -> int:
 
 def load_explore_inputs(args: argparse.Namespace):
     """Scenario, space (restricted to --levers), posterior draws and seed of an exploration."""
-    from model.analysis.space import SPACE_FILE, Space, load_space
+    from model.analysis.space import SPACE_FILE, Space, apply, load_space
     from model.calibration.abc import load_draws
     from model.scenario import load_scenario
 
@@ -278,6 +281,10 @@ def load_explore_inputs(args: argparse.Namespace):
         space = Space(levers=[d for d in chosen if d in space.levers],
                       uncertainties=[d for d in chosen if d in space.uncertainties])
     scenario = load_scenario(args.scenario)
+    # every dimension must find its key in the scenario (a shock the space moves, say) before
+    # any folder is made: set each to its range's ends once
+    for end in (0, 1):
+        apply(scenario, space, {d.name: d.range[end] for d in space.dimensions})
     posterior = resolve_posterior(scenario, args.posterior)
     draws = load_draws(posterior) if posterior else None
     seed = scenario.spec.run.seed if args.seed is None else args.seed
@@ -306,7 +313,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
     scenario, space, draws, seed = load_explore_inputs(args)
     check_targets(args.targets or [])
-    out = Path(args.out) if args.out else results_dir() / f"explore_{scenario.name}"
+    out = claim(Path(args.out) if args.out else results_dir() / f"explore_{scenario.name}", "explore")
     start = time.perf_counter()
     table = explore(scenario, space, args.samples, args.replications, out, seed, draws,
                     args.workers, args.executor, args.scheduler, _progress(not args.quiet))
@@ -348,8 +355,14 @@ def cmd_what_it_takes(args: argparse.Namespace) -> int:
 
     check_targets(args.targets)
     scenario, space, draws, seed = load_explore_inputs(args)
+    if space.uncertainties and args.levers:
+        raise InputError("--levers", None, "what it takes searches over policy levers; "
+                         f"{[d.name for d in space.uncertainties]} are uncertainties, not levers")
+    if not space.levers:
+        raise InputError("--levers", None, "no policy lever to search over")
     space = Space(levers=space.levers)
-    out = Path(args.out) if args.out else results_dir() / f"what_it_takes_{scenario.name}"
+    out = claim(Path(args.out) if args.out else results_dir() / f"what_it_takes_{scenario.name}",
+                "what_it_takes")
     table = explore(scenario, space, args.samples, args.replications, out / "levers_design", seed,
                     draws, args.workers, progress=_progress(not args.quiet))
     packages, frontiers = [], {}
@@ -373,7 +386,7 @@ def cmd_sobol(args: argparse.Namespace) -> int:
     from model.analysis.sobol import sobol_indices
 
     scenario, space, draws, seed = load_explore_inputs(args)
-    out = Path(args.out) if args.out else results_dir() / f"sobol_{scenario.name}"
+    out = claim(Path(args.out) if args.out else results_dir() / f"sobol_{scenario.name}", "sobol")
     start = time.perf_counter()
     indices = sobol_indices(scenario, space, args.samples, args.replications, out, seed, draws,
                             args.workers, _progress(not args.quiet))
@@ -389,8 +402,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     folders = [Path(f) for f in args.runs]
-    out = Path(args.out) if args.out else results_dir() / ("report_" + "_vs_".join(
-        f.name for f in folders))
+    out = check_folder(Path(args.out) if args.out else results_dir() / ("report_" + "_vs_".join(
+        f.name for f in folders)), "report")
     print(f"report of {len(folders)} run(s): executing the report notebook (cell by cell)...",
           flush=True)
     html = notebook_report(folders, out, progress=not args.quiet)
@@ -415,12 +428,13 @@ def cmd_levers(args: argparse.Namespace) -> int:
     from model.analysis.levers import lever_effects, write_lever_table
 
     scenario, seed, draws, folder = _scenario_and_draws(args, "levers")
+    check_folder(folder, "levers")
     start = time.perf_counter()
     rows = lever_effects(scenario, args.replications, seed, args.workers, draws,
                          _progress(not args.quiet))
     command = " ".join(["yichun-abm levers", args.scenario, f"--replications {args.replications}",
                         f"--seed {seed}"] + ([f"--posterior {args.posterior}"] if args.posterior else []))
-    write_lever_table(rows, folder, args.replications, seed, command)
+    write_lever_table(rows, claim(folder, "levers"), args.replications, seed, command)
     print(f"{len(rows)} levers x {args.replications} paired replications in "
           f"{time.perf_counter() - start:.0f} s -> {folder / 'levers.md'}")
     for r in rows:
@@ -436,8 +450,9 @@ def cmd_anchors(args: argparse.Namespace) -> int:
 
     scenario, seed, draws, folder = _scenario_and_draws(args, "anchors")
     start = time.perf_counter()
+    check_folder(folder, "anchors")
     rows = anchor_rows(scenario, seed, args.replications, draws)
-    folder.mkdir(parents=True, exist_ok=True)
+    claim(folder, "anchors")
     write_text_atomic(folder / "anchors.csv", anchors_csv(rows))
     table = anchors_markdown(rows, args.replications)
     write_text_atomic(folder / "anchors.md", f"# Anchor plants: {scenario.name}\n\n{table}")
@@ -451,18 +466,26 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     """Replace this process by the Solara server (so its process id is the server's)."""
     import os
 
-    from model.dashboard import logic
-
     if not 0 < args.population_scale <= 200:
         raise InputError("--population-scale", None, "expected a number in (0, 200]")
-    os.environ[logic.ENV_REPLICATIONS] = str(args.replications)
-    os.environ[logic.ENV_SCALE] = str(args.population_scale)
-    app = Path(logic.__file__).with_name("app.py")
-    command = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host,
-               "--port", str(args.port), "--production", "--no-open"]
+    command, environment = dashboard_command(args)
+    os.environ.update(environment)
     print(f"dashboard: http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
     os.execv(sys.executable, command)
     return 0  # not reached
+
+
+def dashboard_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str]]:
+    """The Solara server's command line and environment: offline (no version check against
+    the package index, no usage telemetry), bound where --host says (127.0.0.1 by default)."""
+    from model.dashboard import logic
+
+    app = Path(logic.__file__).with_name("app.py")
+    command = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host,
+               "--port", str(args.port), "--production", "--no-open", "--no-check-version"]
+    return command, {logic.ENV_REPLICATIONS: str(args.replications),
+                     logic.ENV_SCALE: str(args.population_scale),
+                     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -517,7 +540,7 @@ REPLICATIONS = bounded(int, 1, 100_000, "a number of replications")
 WORKERS = bounded(int, 1, 256, "a number of worker processes")
 COUNT = bounded(int, 1, 1_000_000, "a positive whole number")
 TRUTHS = bounded(int, 0, 100_000, "a number of synthetic truths")
-SCALE = bounded(float, 1e-6, 200, "a population scale")
+SCALE = bounded(float, 0.01, 200, "a population scale")
 PORT = bounded(int, 0, 65535, "a port number")
 
 
@@ -686,10 +709,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: workers ended, one line, finished work kept."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if threading.current_thread() is not threading.main_thread():
+        return _dispatch(args)
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
+        return _dispatch(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the command; bad input, unreachable files and interruptions become one line."""
+    try:
+        if getattr(args, "scheduler", None):     # reached before anything is written
+            from model.distributed import check_scheduler, parse_scheduler
+
+            args.scheduler = parse_scheduler(args.scheduler)
+            check_scheduler(args.scheduler)
         return args.func(args)
     except InputError as exc:
         for line in exc.one_line().splitlines():
@@ -699,10 +746,10 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted: finished replications are kept; rerun the same command to resume",
+    except KeyboardInterrupt as exc:
+        print("stopped; finished work is kept: rerun the same command to resume",
               file=sys.stderr)
-        return 130
+        return 143 if isinstance(exc, Stopped) else 130
     except Exception:
         # not a bad input but a bug: keep the traceback visible, and say where it belongs
         print("yichun-abm: unexpected error (a bug, not your input): please report it with the "

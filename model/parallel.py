@@ -8,16 +8,50 @@ Dask's nanny does for its workers.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 
 def single_threaded_blas() -> None:
+    """A worker's start: one BLAS thread, Ctrl-C left to the main process (which stops the
+    workers itself, with one message instead of a traceback from each), and on Linux the
+    worker ends when the main process dies, however it dies."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _end_with_parent()
+
+
+def _end_with_parent() -> None:
+    """prctl(PR_SET_PDEATHSIG, SIGTERM): the kernel ends this worker when its parent exits."""
+    if sys.platform != "linux":
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:           # the parent died before prctl took effect
+        os._exit(1)
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel what is queued and end the running workers now (shutdown alone would wait for
+    their tasks, which may take minutes)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.terminate()
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.join(timeout=5)
 
 
 def fork_pool(workers: int) -> Any:
@@ -51,5 +85,5 @@ def completed(func: Callable[[Any], Any], tasks: list[Any], workers: int = 1,
                 for fut in as_completed(futures):
                     yield fut.result()
             except BaseException:
-                pool.shutdown(cancel_futures=True)
+                stop_workers(pool)
                 raise

@@ -35,6 +35,7 @@ class Prior(BaseModel):
     high: float | None = None
     a: float | None = None
     b: float | None = None
+    sd_by_key: dict[str, float] = {}   # a normal prior's sd for entries that differ from `sd`
 
     @model_validator(mode="after")
     def _complete(self) -> Prior:

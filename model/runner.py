@@ -27,7 +27,9 @@ from model.government import INSTRUMENTS
 from model.parallel import completed
 from model.scenario import ResolvedScenario
 from model.statistics import MONTHLY, YEARLY, derived_yearly
-from model.yamlio import atomic_path
+from model.yamlio import TMP_TAG, atomic_path, check_archive
+
+MAX_REPLICATION_BYTES = 64_000_000  # a replication inflates to about 2 MB
 
 DERIVED = ("value_added_real", "revenue_growth_pct", "revenue_all_firms_growth_pct",
            "value_added_real_growth_pct", "emerging_va_share_pct",
@@ -71,13 +73,17 @@ class Replication:
     def load(cls, path: Path, index: int | None = None, identity: str | None = None) -> Replication:
         """Read and verify a replication file: a truncated or corrupt file, another index, a
         different identity (when given) or a failing checksum is an InputError naming it."""
+        check_archive(path, "replication file", MAX_REPLICATION_BYTES)
         try:
             with np.load(path) as z:
+                if not isinstance(z, np.lib.npyio.NpzFile):
+                    raise ValueError("not an .npz archive")
                 payments = {k[4:]: z[k] for k in z.files if k.startswith("pay_")}
                 rep = cls(int(z["index"]), z["yearly"], z["monthly"], z["lithium_price"], payments,
                           int(z["draw"]), float(z["seconds"]))
                 stored = (str(z["identity"]), str(z["checksum"])) if "checksum" in z.files else None
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        except (OSError, ValueError, KeyError, EOFError, TypeError, AttributeError,
+                zipfile.BadZipFile) as exc:
             raise InputError(path, None, f"unreadable replication file ({type(exc).__name__})") from None
         if index is not None and rep.index != index:
             raise InputError(path, None, f"holds replication {rep.index}, not {index} (a copied file?)")
@@ -178,7 +184,7 @@ def run_ensemble(scenario: ResolvedScenario, folder: Path, replications: int, se
     replication is written as it arrives, so an interruption loses only those in flight.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob(".rep_*.tmp"):  # half-written files of an interrupted run
+    for stale in folder.glob(f".rep_*{TMP_TAG}*.tmp"):  # half-written files of an interrupted run
         stale.unlink()
     todo = [i for i in range(replications) if not verified(folder, i, identity)]
     wrap = progress or (lambda it, total: it)

@@ -15,10 +15,19 @@ import functools
 import hashlib
 import json
 import re
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from model.errors import InputError, ParameterConflict
 from model.parameters import Parameters, load_specs
@@ -28,15 +37,18 @@ from model.yamlio import load_yaml_with_lines, validation_errors
 
 START_YEAR = 2022
 N_MONTHS = 60  # January 2022 to December 2026
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})")   # ASCII digits only, matched in full
+EARLIEST_YEAR, LATEST_YEAR = 2015, 2030             # dates outside are typos, not scenarios
 
 
 @functools.lru_cache(maxsize=1024)
 def month_index(text: str) -> int:
     """'2023-01' -> months since January 2022 (0). Cached: instruments ask every month."""
-    m = _MONTH_RE.match(str(text))
+    m = _MONTH_RE.fullmatch(str(text))
     if not m or not 1 <= int(m.group(2)) <= 12:
         raise ValueError(f"expected a month as YYYY-MM, got {text!r}")
+    if not EARLIEST_YEAR <= int(m.group(1)) <= LATEST_YEAR:
+        raise ValueError(f"month {text} outside {EARLIEST_YEAR}-{LATEST_YEAR}")
     return (int(m.group(1)) - START_YEAR) * 12 + int(m.group(2)) - 1
 
 
@@ -57,15 +69,35 @@ def per_year_values(v: float | dict[int, float], lo: float, hi: float, unit: str
 
 
 class Strict(BaseModel):
-    """Unknown keys are errors, and so are NaN and infinities: every number must mean something."""
+    """Unknown keys are errors, and so are NaN and infinities: every number must mean something.
+    A boolean where a number is expected is an error too (pydantic would read ``true`` as 1)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, v: Any, info: ValidationInfo) -> Any:
+        if _takes_bool(cls.model_fields[info.field_name].annotation):
+            return v
+        values = v.values() if isinstance(v, dict) else [v]
+        if any(isinstance(x, bool) for x in values):
+            raise ValueError("expected a number, got true/false")
+        return v
+
+
+def _takes_bool(annotation: Any) -> bool:
+    """Whether a field may hold a boolean (bool itself, Any, or a union or container of them)."""
+    if annotation is bool or annotation is Any:
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True              # a nested model checks its own fields
+    return any(_takes_bool(arg) for arg in typing.get_args(annotation))
 
 
 Month = str
 
 
-_DAY_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DAY_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
 def _check_month(v: Any) -> str:
@@ -74,7 +106,11 @@ def _check_month(v: Any) -> str:
     if isinstance(v, dt.date):
         v = f"{v.year:04d}-{v.month:02d}"
     text = str(v)
-    if _DAY_RE.match(text):
+    if _DAY_RE.fullmatch(text):
+        try:
+            dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text} is not a calendar date") from None
         text = text[:7]
     month_index(text)
     return text
@@ -82,8 +118,10 @@ def _check_month(v: Any) -> str:
 
 def _check_day(v: Any) -> Any:
     """A date as YYYY-MM-DD; a month (YYYY-MM, as windows are written) means its first day."""
-    if isinstance(v, str) and _MONTH_RE.match(v):
+    if isinstance(v, str) and _MONTH_RE.fullmatch(v):
         return f"{v}-01"
+    if isinstance(v, str) and not _DAY_RE.fullmatch(v):
+        raise ValueError(f"expected a date as YYYY-MM-DD (or YYYY-MM), got {v!r}")
     return v
 
 
@@ -95,8 +133,12 @@ class Window(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> Window:
-        if month_index(self.start) > month_index(self.end):
+        first, last = month_index(self.start), month_index(self.end)
+        if first > last:
             raise ValueError(f"the window ends ({self.end}) before it starts ({self.start})")
+        if last < 0 or first >= N_MONTHS:
+            raise ValueError(f"the window {self.start}..{self.end} lies wholly outside the "
+                             "simulation (2022-01 to 2026-12)")
         return self
 
     def months(self) -> tuple[int, int]:
@@ -269,7 +311,7 @@ class LithiumPricePath(Strict):
 
 
 class Shock(Window):
-    segments: list[str]
+    segments: list[str] = Field(min_length=1)
     capacity_factor: float = Field(1.0, ge=0, le=2)
     demand_factor: float = Field(1.0, ge=0, le=5)
     note: str | None = None
@@ -287,7 +329,7 @@ class DemandShift(Window):
     """Added to real demand growth (per year) inside the window, by segment or by chain
     (a chain id shifts all the segments whose primary chain it is)."""
 
-    segments: dict[str, float]
+    segments: dict[str, float] = Field(min_length=1)
 
     @field_validator("segments")
     @classmethod
@@ -315,11 +357,26 @@ class Exogenous(Strict):
     demand_shifts: list[DemandShift] = []
     shocks: list[Shock] = []
 
+    @model_validator(mode="after")
+    def _bounded_shifts(self) -> Exogenous:
+        """However the shifts overlap, no segment's demand growth may be shifted below -100%
+        or above +200% a year (a chain and its segments, or two windows, add up)."""
+        total: dict[str, float] = {}
+        for shift in self.demand_shifts:
+            for seg, value in shift.by_segment().items():
+                total[seg] = total.get(seg, 0.0) + value
+        for seg, value in total.items():
+            if not -1.0 <= value <= 2.0:
+                raise ValueError(f"demand shifts of {seg} add up to {value:+.2f} a year, outside "
+                                 "[-1, 2]")
+        return self
+
 
 class Run(Strict):
-    seed: int = Field(20230101, ge=0)
+    seed: int = Field(20230101, ge=0, le=2**32 - 1)
     replications: int = Field(1, ge=1, le=100000)
-    population_scale: float = Field(1.0, gt=0, le=200)
+    population_scale: float = Field(1.0, ge=0.01, le=200,
+                                    description="below 0.01 a segment has too few firms to build")
 
 
 class Scenario(Strict):
@@ -400,6 +457,7 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 
 
 Origins = dict[str, tuple[Path, int]]  # dotted key -> (file, line) where it was last set
+MAX_EXTENDS = 20  # files in one extends chain (the shipped ones use two)
 
 
 def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], Origins, list[Path]]:
@@ -407,6 +465,9 @@ def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], Ori
     if path in seen:
         cycle = " -> ".join(p.name for p in (*seen, path))
         raise InputError(path, "extends", f"cycle of extends: {cycle}")
+    if len(seen) >= MAX_EXTENDS:
+        raise InputError(path, "extends", f"a chain of more than {MAX_EXTENDS} extends files: "
+                         "merge some of them")
     data, lines = load_yaml_with_lines(path)
     if not isinstance(data, dict):
         raise InputError(path, None, "expected a mapping at the top of a scenario file")

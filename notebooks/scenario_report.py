@@ -31,7 +31,7 @@ from IPython.display import HTML, Image, Markdown, display
 
 from model.analysis.compare import comparison_tables, fan_charts, load_run
 from model.analysis.consistency import consistency_table
-from model.reporting.summary import summary_html_fragment
+from model.reporting.summary import inert_markdown, summary_html_fragment
 
 runs = [load_run(Path(d)) for d in run_dirs]
 names = [r.name for r in runs]
@@ -73,7 +73,7 @@ for name in fan_charts(runs, fig_dir):
 
 # %%
 _, consistency_md = consistency_table(runs[0].yearly)
-display(Markdown(consistency_md))
+display(Markdown(inert_markdown(consistency_md)))
 
 # %% [markdown]
 # ## Which levers move each probability most
@@ -105,7 +105,8 @@ if len(runs) == 1:
                      "(on the same seed) to compare them.*"))
 levers = {r.name: changed_levers(r.folder, runs[0].folder) for r in runs[1:]}
 for name, keys in levers.items():
-    display(Markdown(f"**{name}** changes: " + (", ".join(f"`{k}`" for k in keys) or "nothing")))
+    display(Markdown(inert_markdown(f"**{name}** changes: "
+                                    + (", ".join(f"`{k}`" for k in keys) or "nothing"))))
 
 rows = []
 if len(runs) > 1:
@@ -125,7 +126,7 @@ if len(runs) > 1:
 
 # %%
 if len(runs) > 1:
-    display(Markdown(md))
+    display(Markdown(inert_markdown(md)))
 else:
     display(Markdown("*Nothing to compare with one scenario.*"))
 
@@ -141,8 +142,9 @@ def show_page(folder: str, name: str, missing: str) -> None:
     if not path.is_file():
         display(Markdown(f"*{missing}*"))
         return
-    text = path.read_text().replace("](figures/", f"]({Path(folder) / 'figures'}/")
-    display(Markdown(text.split("\n", 1)[1]))
+    text = path.read_text(encoding="utf-8", errors="replace")
+    text = text.replace("](figures/", f"]({Path(folder) / 'figures'}/")
+    display(Markdown(inert_markdown(text.split("\n", 1)[-1])))
 
 
 show_page(explore_dir, "discovery.md", "No exploration yet: run `yichun-abm explore`.")

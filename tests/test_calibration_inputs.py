@@ -1,5 +1,7 @@
 """Bad calibration input: one line naming the file and the key, exit 2, nothing written."""
 
+import json
+
 import pytest
 
 from model.calibration.observations import OBSERVATIONS_FILE
@@ -40,7 +42,22 @@ def observations_with(old: str, new: str) -> str:
 
 CASES = {
     "sd zero": (None, observations_with("    sd: 1.5\n", "    sd: 0\n"), "obs.yaml",
-                "observations[va_growth_2022]", "positive"),
+                "observations[va_growth_2022]", "at least"),
+    "sd 1e-300": (None, observations_with("    sd: 1.5\n", "    sd: 1.0e-300\n"), "obs.yaml",
+                  "observations[va_growth_2022]", "at least"),
+    "empty id": (None, observations_with("  - id: va_level_2022", "  - id: ''"), "obs.yaml",
+                 "observations[3]", "letters, digits"),
+    "origin in 1900": (("stop_month: 2025-12", "stop_month: 2025-12\norigins: ['1900-01']"),
+                       None, "calib.yaml", "origins", "outside"),
+    "origin after the stop": (("stop_month: 2025-12", "stop_month: 2025-12\norigins: ['2026-03']"),
+                              None, "calib.yaml", None, "before the stop month"),
+    "tolerance keeps no row": (("tolerance: 0.5", "tolerance: 0.001"), None, "calib.yaml",
+                               None, "needs at least"),
+    "id included and excluded": (("seed: 20240601", "seed: 20240601\ninclude: [rev_2022]\n"
+                                  "exclude: [rev_2022]"), None, "calib.yaml", None,
+                                 "both included and excluded"),
+    "empty id excluded": (("seed: 20240601", "seed: 20240601\nexclude: ['']"), None,
+                          "calib.yaml", "exclude", "empty"),
     "sd not a number": (None, observations_with("    sd: 1.5\n", "    sd: .nan\n"), "obs.yaml",
                         "observations[va_growth_2022]", "finite"),
     "sd infinite": (None, observations_with("    sd: 1.5\n", "    sd: .inf\n"), "obs.yaml",
@@ -72,14 +89,18 @@ def test_bad_calibration_input_is_one_line(tmp_path, capsys, case):
     assert main(["calibrate", str(config), "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
-    assert file in err and f"'{key}'" in err and message in err, err
+    assert file in err and (key is None or f"'{key}'" in err) and message in err, err
     assert not out.exists()
 
 
 CORRUPT = {"not json": "{draws: [", "no draws": '{"parameters": []}',
            "a string draw": '{"draws": ["x"]}',
            "a non-finite value": '{"draws": [{"price_elasticity": NaN}]}',
-           "an unknown parameter": '{"draws": [{"nope": 1.0}]}'}
+           "an unknown parameter": '{"draws": [{"nope": 1.0}]}',
+           "a number for a mapping": '{"draws": [{"revenue_2021": 5.0}]}',
+           "a mapping for a number": '{"draws": [{"price_elasticity": {"a": 1.0}}]}',
+           "an unknown entry": '{"draws": [{"revenue_2021": {"mars": 1.0}}]}',
+           "a list": '[1, 2]'}
 
 
 @pytest.mark.parametrize("case", list(CORRUPT), ids=list(CORRUPT))
@@ -103,3 +124,34 @@ def test_corrupt_reference_table_is_one_line(tmp_path, capsys):
     assert main(["recovery", str(config), "--out", str(folder), "--truths", "2", "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "reference" in err, err
+
+
+@pytest.mark.parametrize("stamp", ["[]", '"x"', "null", "{not json"])
+def test_a_damaged_stamp_is_one_line(tmp_path, capsys, stamp):
+    folder = tmp_path / "posterior"
+    folder.mkdir()
+    write(folder, "stamp.json", stamp)
+    config = config_with(tmp_path)
+    assert main(["calibrate", str(config), "--out", str(folder), "--quiet", "--no-fit"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "stamp" in err, err
+    assert sorted(p.name for p in folder.iterdir()) == ["stamp.json"]
+
+
+def test_a_reference_table_of_text_is_one_line(tmp_path, capsys):
+    import numpy as np
+
+    from model.calibration.abc import load_config, stamp_digest
+
+    folder = tmp_path / "posterior"
+    folder.mkdir()
+    config = config_with(tmp_path)
+    calib = load_config(config)
+    m = len(calib.all_observations)
+    write(folder, "stamp.json", json.dumps({"digest": stamp_digest(calib.stamp()),
+                                            "stamp": calib.stamp()}, default=str))
+    with open(folder / "reference.npz", "wb") as fh:
+        np.savez(fh, theta=np.array([["a", "b"]]), clean=np.zeros((1, m)), noise=np.zeros((1, m)))
+    assert main(["recovery", str(config), "--out", str(folder), "--truths", "2", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "other than numbers" in err, err

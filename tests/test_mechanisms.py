@@ -178,11 +178,15 @@ def test_sustained_losses_lead_to_exit(small_model):
     model.params = copy.deepcopy(model.params)      # the scenario's parameters are shared
     model.params.override("exit_probability", 1.0)
     f = model.f
-    losers = np.flatnonzero(f.alive)[:25]
-    f.loss_months[losers] = 100
+    losers = np.flatnonzero(f.alive & (f.anchor < 0))[:25]
+    anchors = np.flatnonzero(f.alive & (f.anchor < 0))[25:30]
+    f.anchor[anchors] = 0                           # as if they were a named group's plants
+    f.loss_months[losers] = f.loss_months[anchors] = 100
     demography.close_firms(model)
     assert not model.f.alive[losers].any()
     assert (model.f.capacity[losers] == 0).all()
+    # the named groups' plants are backed by their groups: losses shrink them, never close them
+    assert model.f.alive[anchors].all()
 
 
 def test_exit_hazards_combine_as_independent_events(small_model):
@@ -197,7 +201,7 @@ def test_exit_hazards_combine_as_independent_events(small_model):
     f = model.f
     ramping = np.flatnonzero(f.alive & (f.ramping > 0) & ~f.above_scale)
     assert ramping.size >= 1
-    live = np.flatnonzero(f.alive & (f.ramping == 0))
+    live = np.flatnonzero(f.alive & (f.ramping == 0) & (f.anchor < 0))
     f.loss_months[live[::2]] = 100
     saved = {k: getattr(f, k).copy() for k in ("alive", "above_scale", "chain_leader", "capacity",
                                                 "pending_expansion", "ramping", "share", "supplier_of")}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,12 +26,13 @@ import numpy as np  # noqa: E402
 
 from model.analysis.targets import load_targets, target_values  # noqa: E402
 from model.errors import InputError  # noqa: E402
+from model.outputs import claim  # noqa: E402
 from model.reporting.figures import chain_panels, plan_path, save_figure  # noqa: E402
 from model.reporting.tables import stack_yearly  # noqa: E402
 from model.runner import YEARLY_STATS, load_replications  # noqa: E402
 from model.statistics import YEARS  # noqa: E402
 from model.structure import SCOPES  # noqa: E402
-from model.yamlio import write_text_atomic  # noqa: E402
+from model.yamlio import read_json, read_text_file, write_text_atomic  # noqa: E402
 
 KEY_VALUES = (("total", "revenue"), ("total", "revenue_growth_pct"), ("total", "above_scale_firms"),
               ("total", "profit"), ("total", "value_added_real_growth_pct"),
@@ -50,23 +51,28 @@ class Run:
     targets: list[dict[str, str]]  # the run's own targets.csv (all its replications)
 
 
+SCENARIO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")   # as the scenario schema
+
+
 def load_run(folder: Path) -> Run:
     manifest = folder / "manifest.json"
     if not manifest.is_file() or not (folder / "targets.csv").is_file():
         raise InputError(folder, None, "not a finished run folder (manifest.json and targets.csv "
                          "expected; run `yichun-abm run` first)")
     try:
-        meta = json.loads(manifest.read_text(encoding="utf-8"))
+        meta = read_json(manifest, "run manifest")
         count = int(meta["seed"]["replications"])
-        stamp = json.loads((folder / "ensemble.json").read_text(encoding="utf-8"))
-        identity = f"{stamp['scenario_hash']}:{stamp['seed']}"
+        stamp = read_json(folder / "ensemble.json", "ensemble stamp")
+        identity = f"{stamp['scenario_hash']}:{int(stamp['seed'])}"
+        if not 0 < count <= 100_000 or not SCENARIO_NAME.fullmatch(str(meta["scenario"])):
+            raise ValueError("implausible manifest")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(folder, None, f"damaged run folder: manifest.json or ensemble.json "
                          f"unreadable ({type(exc).__name__}); rerun `yichun-abm run`") from None
     reps = load_replications(folder / "replications", count, identity)
     posterior = (meta.get("posterior") or {}).get("draws_sha256")
-    with open(folder / "targets.csv", newline="") as fh:
-        targets = list(csv.DictReader(fh))
+    targets = list(csv.DictReader(io.StringIO(read_text_file(folder / "targets.csv",
+                                                             "target table"), newline="")))
     return Run(folder, meta["scenario"], int(meta["seed"]["root"]), posterior, stack_yearly(reps),
                targets)
 
@@ -191,7 +197,7 @@ def compare(folders: list[Path], out: Path) -> Path:
     runs = [load_run(Path(f)) for f in folders]
     table_csv, table_md, n = comparison_tables(runs)
     runs = [Run(r.folder, r.name, r.seed, r.posterior, r.yearly[:n], r.targets) for r in runs]
-    out.mkdir(parents=True, exist_ok=True)
+    claim(out, "compare")                  # after the runs are read: a refusal writes nothing
     write_text_atomic(out / "comparison.csv", table_csv)
     figures = fan_charts(runs, out / "figures")
     md = [f"# Scenario comparison: {', '.join(r.name for r in runs)}", "",

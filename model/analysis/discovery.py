@@ -112,6 +112,17 @@ def plot_box(table: pd.DataFrame, box: Box, inputs: list[str], path: Path) -> No
     names = (list(box.limits) + [n for n in inputs if n not in box.limits])[:2]
     met = table[f"met_{box.target}"].to_numpy() > 0.5
     fig, ax = plt.subplots(figsize=(6, 4.5))
+    if len(names) == 1:                   # one input explored: the runs along it, met above
+        name = names[0]
+        spread = np.linspace(-0.2, 0.2, len(table))
+        ax.scatter(table[name], met + spread, s=6, c=np.where(met, "#08519c", "#d94801"), alpha=0.5)
+        lo, hi = box.limits.get(name, (table[name].min(), table[name].max()))
+        ax.axvspan(lo, hi, fill=False, lw=2)
+        ax.set(xlabel=name, yticks=[0, 1], yticklabels=["missed", "met"],
+               title=f"{box.target}: PRIM box ({box.outcome}); coverage {box.coverage:.0%}, "
+                     f"density {box.density:.0%}")
+        save_figure(fig, path)
+        return
     ax.scatter(table[names[0]][~met], table[names[1]][~met], s=6, c="#d94801", alpha=0.5,
                label="missed")
     ax.scatter(table[names[0]][met], table[names[1]][met], s=6, c="#08519c", alpha=0.5, label="met")

@@ -31,7 +31,7 @@ from model.parallel import completed
 from model.runner import YEARLY_STATS, run_replication
 from model.scenario import ResolvedScenario
 from model.statistics import YEARS
-from model.yamlio import write_json_atomic
+from model.yamlio import read_json, write_json_atomic
 
 PLAN = slice(YEARS.index(2023), YEARS.index(2026) + 1)
 SEED_POOL = 200
@@ -79,11 +79,19 @@ def run_point(args: tuple[ResolvedScenario, Space, int, int, dict[str, float], i
 def check_folder(folder: Path, stamp: dict[str, Any]) -> None:
     path = folder / "explore.json"
     if path.exists():
-        old = json.loads(path.read_text())
+        old = read_json(path, "exploration stamp")
         if old != stamp:
             differ = [k for k in stamp if old.get(k) != stamp[k]]
             raise InputError(folder, None, f"folder holds an exploration with other {differ}; "
                              "choose another --out or delete it")
+
+
+def _point_rows(path: Path) -> list[dict[str, Any]]:
+    """A saved design point's rows (read defensively: a damaged file is one line)."""
+    rows = read_json(path, "design point", expect=list)
+    if not rows or not all(isinstance(row, dict) for row in rows):
+        raise InputError(path, None, "damaged design point: delete it and rerun to recompute it")
+    return rows
 
 
 def explore(scenario: ResolvedScenario, space: Space, samples: int, replications: int,
@@ -113,7 +121,7 @@ def explore(scenario: ResolvedScenario, space: Space, samples: int, replications
     for rows in wrap(completed(run_point, tasks, workers, executor, scheduler), len(tasks)):
         write_json_atomic(parts / f"point_{rows[0]['sample']:05d}.json", rows)
     rows = [row for j in range(samples)
-            for row in json.loads((parts / f"point_{j:05d}.json").read_text())]
+            for row in _point_rows(parts / f"point_{j:05d}.json")]
     table = pd.DataFrame(rows)
     write_table(table, folder / "experiments.parquet")
     return table

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sys
 import time
 import zipfile
 from functools import partial
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from scipy import stats
 
 from model.calibration.observations import (
@@ -40,7 +41,16 @@ from model.parallel import fork_pool
 from model.parameters import load_specs
 from model.runner import collect
 from model.scenario import N_MONTHS, ResolvedScenario, load_scenario, month_index
-from model.yamlio import atomic_path, load_yaml_with_lines, read_json, validated, write_json_atomic
+from model.yamlio import (
+    MAX_JSON_BYTES,
+    atomic_path,
+    check_archive,
+    check_regular,
+    load_yaml_with_lines,
+    read_json,
+    validated,
+    write_json_atomic,
+)
 
 SEP = "__"  # flat parameter names: "revenue_2021__li_upstream" for mapping entries
 
@@ -67,7 +77,7 @@ class CalibrationConfig(BaseModel):
     stop_month: str = "2025-12"
     origins: list[str] = []                     # rolling-origin forecasts: data up to each month
     abc: AbcSettings = AbcSettings()
-    population_scale: float = Field(1.0, gt=0, le=1)
+    population_scale: float = Field(1.0, ge=0.01, le=1)
 
     @field_validator("stop_month")
     @classmethod
@@ -83,6 +93,31 @@ class CalibrationConfig(BaseModel):
             month_index(value)
         return values
 
+    @field_validator("include", "exclude")
+    @classmethod
+    def _ids(cls, values: list[str]) -> list[str]:
+        if any(not str(v).strip() for v in values):
+            raise ValueError("an observation id cannot be empty")
+        return values
+
+    @model_validator(mode="after")
+    def _meaningful(self) -> CalibrationConfig:
+        stop = month_index(self.stop_month)
+        for value in self.origins:
+            if not 0 <= month_index(value) < stop:
+                raise ValueError(f"origin {value} must lie inside the observed span, after "
+                                 f"2022-01 and before the stop month {self.stop_month}")
+        both = sorted(set(self.include) & set(self.exclude))
+        if both:
+            raise ValueError(f"observations {both} are both included and excluded")
+        kept = self.abc.tolerance * self.abc.simulations
+        needed = 2 * (len(self.parameters) + 1)
+        if kept < needed:
+            raise ValueError(f"abc.tolerance {self.abc.tolerance:g} keeps {kept:.0f} of "
+                             f"{self.abc.simulations} simulations; the regression over "
+                             f"{len(self.parameters)} parameters needs at least {needed}")
+        return self
+
 
 def prior_distribution(name: str):
     """scipy distribution of a flat parameter's prior."""
@@ -90,7 +125,8 @@ def prior_distribution(name: str):
     spec = load_specs()[base]
     prior, centre = spec.prior, (spec.value[entry] if entry else spec.value)
     if prior.dist == "normal":
-        return stats.norm(prior.mean if prior.mean is not None else centre, prior.sd)
+        return stats.norm(prior.mean if prior.mean is not None else centre,
+                          prior.sd_by_key.get(entry, prior.sd))
     if prior.dist == "lognormal":
         return stats.lognorm(prior.sigma, scale=prior.median if prior.median is not None else centre)
     if prior.dist == "uniform":
@@ -305,16 +341,21 @@ class Table:
 
     @classmethod
     def load(cls, path: Path, p: int, m: int) -> Table:
+        check_archive(path, "reference table", 4_000_000_000)
         try:
             with np.load(path) as data:
                 table = cls(data["theta"], data["clean"], data["noise"])
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        except (OSError, ValueError, KeyError, EOFError, TypeError, AttributeError,
+                zipfile.BadZipFile) as exc:
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise InputError(path, None, f"unreadable reference table ({reason}); delete the "
                              "folder or choose another --out") from None
         if table.theta.shape[1:] != (p,) or table.clean.shape[1:] != (m,) \
                 or table.noise.shape != table.clean.shape or len(table.theta) != len(table.clean):
             raise InputError(path, None, "reference table does not match the stamp's shape")
+        if not all(np.issubdtype(a.dtype, np.floating) for a in (table.theta, table.clean, table.noise)):
+            raise InputError(path, None, "reference table holds other than numbers; delete the "
+                             "folder or choose another --out")
         return table
 
     @classmethod
@@ -337,7 +378,8 @@ def check_stamp(calib: Calibration, out: Path) -> None:
     old = read_json(path, "stamp")
     new = calib.stamp()
     if old.get("digest") != stamp_digest(new):
-        differ = [k for k in new if old.get("stamp", {}).get(k) != new[k]]
+        before = old.get("stamp") if isinstance(old.get("stamp"), dict) else {}
+        differ = [k for k in new if before.get(k) != new[k]]
         raise InputError(out, None, f"folder holds a calibration made with other {differ or 'inputs'}"
                          "; choose another --out or delete it")
 
@@ -393,7 +435,12 @@ def record_table_time(out: Path, seconds: float, rows: int) -> float:
     """Add this session's table-building time to the folder's record; the total is what the
     whole table cost, however many sessions it took."""
     path = out / "table_time.json"
-    record = json.loads(path.read_text()) if path.exists() else {"sessions": []}
+    record = read_json(path, "table time record") if path.exists() else {"sessions": []}
+    sessions = record.get("sessions")
+    if not isinstance(sessions, list) or not all(
+            isinstance(x, dict) and isinstance(x.get("seconds"), int | float) for x in sessions):
+        raise InputError(path, "sessions", "damaged table time record; delete the file (the "
+                         "table's time is then counted from now)")
     if rows:
         record["sessions"].append({"rows": rows, "seconds": round(seconds, 1)})
     record["total_seconds"] = round(sum(x["seconds"] for x in record["sessions"]), 1)
@@ -442,6 +489,16 @@ def feasible_posterior(calib: Calibration, table: Table) -> tuple[Adjusted, np.n
     post, _ = posterior(calib, table)
     kept = np.array([calib.feasible(dict(zip(calib.names, row, strict=True)))
                      for row in post.values])
+    if not kept.any():
+        # the regression extrapolates past what the model can build (a small table, or data
+        # far from every simulation): fall back to the accepted rows unadjusted (plain
+        # rejection ABC), which are buildable by construction, and say so
+        print("warning: every regression-adjusted parameter set leaves what the model can "
+              "build; the posterior is the accepted rows unadjusted (plain rejection ABC): a "
+              "larger table would sharpen it", file=sys.stderr)
+        unadjusted = table.theta[table.feasible()][post.accepted]
+        return Adjusted(unadjusted, post.weights, post.accepted, post.bandwidth), \
+            np.ones(len(post.weights), dtype=bool)
     return Adjusted(post.values[kept], post.weights[kept], post.accepted[kept],
                     post.bandwidth), kept
 
@@ -449,10 +506,6 @@ def feasible_posterior(calib: Calibration, table: Table) -> tuple[Adjusted, np.n
 def write_posterior(calib: Calibration, table: Table, out: Path, seconds: float,
                     resumed: int = 0, table_seconds: float | None = None) -> dict[str, Any]:
     post, feasible_rows = feasible_posterior(calib, table)
-    if not feasible_rows.any():
-        raise RuntimeError("every adjusted parameter set leaves what the model can build: the "
-                           "published figures lie far outside the table's simulations, so the "
-                           "regression extrapolates (a larger table or other priors are needed)")
     rng = np.random.default_rng(np.random.SeedSequence(calib.config.seed, spawn_key=(999,)))
     n = calib.config.abc.posterior_draws
     rows = post.resample(n, rng)
@@ -493,6 +546,7 @@ def load_draws(folder: str | Path) -> list[dict[str, Any]]:
     path = Path(folder) / "draws.json"
     if not path.is_file():
         raise InputError(path, None, "posterior draws not found (run `yichun-abm calibrate`)")
+    check_regular(path, "posterior draws", MAX_JSON_BYTES)
     try:
         data = json.loads(path.read_text())
         draws = data["draws"]
@@ -509,6 +563,12 @@ def load_draws(folder: str | Path) -> list[dict[str, Any]]:
             if name not in specs or not all(_finite_number(v) for v in values):
                 raise InputError(path, f"draws[{k}].{name}",
                                  "expected a known parameter with finite numbers")
+            expected = specs[name].value
+            if isinstance(expected, dict) != isinstance(value, dict) or (
+                    isinstance(value, dict) and not set(value) <= set(expected)):
+                shape = (f"a mapping of some of {sorted(expected)} to numbers"
+                         if isinstance(expected, dict) else "a number")
+                raise InputError(path, f"draws[{k}].{name}", f"expected {shape}")
     return draws
 
 

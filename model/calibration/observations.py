@@ -23,9 +23,10 @@ from model.runner import YEARLY_STATS, Replication
 from model.scenario import N_MONTHS, month_index
 from model.statistics import FLOWS, MONTHLY, YEARS
 from model.structure import SCOPES
-from model.yamlio import load_yaml_with_lines
+from model.yamlio import load_yaml_with_lines, plain_message
 
 OBSERVATIONS_FILE = PROJECT_ROOT / "calibration" / "observations.yaml"
+SD_FLOOR = 1e-6   # an sd (absolute or relative) below this would make one figure dominate the fit
 
 
 class Period(BaseModel):
@@ -60,7 +61,7 @@ class Period(BaseModel):
 
 class Observation(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    id: str
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
     fact: str
     statistic: str
     scope: str
@@ -85,8 +86,9 @@ class Observation(BaseModel):
             raise ValueError(f"uncertainty must be a finite number, got {spread}")
         if (self.sd or 0) < 0 or (self.sd_relative or 0) < 0:
             raise ValueError("uncertainty cannot be negative")
-        if spread == 0:
-            raise ValueError("uncertainty must be positive")
+        if spread < SD_FLOOR:
+            raise ValueError(f"uncertainty must be at least {SD_FLOOR:g} (no published figure "
+                             "is exact)")
         if self.scope not in SCOPES:
             raise ValueError(f"unknown scope '{self.scope}'; expected one of {list(SCOPES)}")
         span = self.period.month_span()
@@ -150,7 +152,7 @@ def load_observations(path: Path = OBSERVATIONS_FILE, include: list[str] | None 
             where = item.get("id") if isinstance(item, dict) else None
         key = f"observations[{where or loc[1]}]" if where or len(loc) > 1 else ".".join(map(str, loc))
         line = lines.get(f"{loc[0]}[{loc[1]}]") if len(loc) > 1 else None
-        raise InputError(path, key, err["msg"].removeprefix("Value error, "), line) from None
+        raise InputError(path, key, plain_message(err, ObservationsFile), line) from None
     facts = load_facts()
     known = {o.id for o in facts.observed}
     ids: set[str] = set()

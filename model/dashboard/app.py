@@ -20,7 +20,7 @@ use_chinese_font()
 DIMENSIONS = logic.dimensions()
 
 scenario = solara.reactive("baseline")
-values = solara.reactive({d.name: logic.current_value(logic.load_scenario("baseline"), d)
+values = solara.reactive({d.name: logic.current_value(logic.load_offered("baseline"), d)
                           for d in DIMENSIONS})
 replications = solara.reactive(logic.default_replications())
 problem = solara.reactive("")
@@ -30,7 +30,7 @@ result: solara.Reactive[logic.Ensemble | None] = solara.reactive(None)
 
 def choose_scenario(name: str) -> None:
     scenario.value = name
-    loaded = logic.load_scenario(name)
+    loaded = logic.load_offered(name)
     values.value = {d.name: logic.current_value(loaded, d) for d in DIMENSIONS}
     problem.value = ""
 

@@ -15,6 +15,7 @@ from model.analysis.space import Dimension, apply, load_space
 from model.analysis.targets import evaluate, load_targets
 from model.calibration.abc import load_draws
 from model.economy import YichunModel
+from model.errors import InputError
 from model.paths import POSTERIOR_DIR
 from model.runner import Replication, collect, replication_seed
 from model.scenario import ResolvedScenario, load_scenario, scenario_names
@@ -97,13 +98,22 @@ class Ensemble:
     firms: list[dict[str, Any]] = field(default_factory=list)
 
 
+def load_offered(name: str) -> ResolvedScenario:
+    """A shipped scenario the dashboard offers, by name; the name comes from the browser, so
+    anything else (a path, another file) is refused."""
+    if name not in scenario_names():
+        raise InputError("scenario", None, f"{name!r} is not one of the dashboard's scenarios "
+                         f"{scenario_names()}")
+    return load_scenario(name)
+
+
 def run_ensemble_live(scenario_name: str, values: dict[str, float], replications: int,
                       population_scale: float = 1.0, seed: int = 20230101,
                       progress: Callable[[float], None] | None = None) -> Ensemble:
     """`replications` runs of the scenario with the dimensions set to `values`, each drawing its
     parameters from the scenario's posterior (as `yichun-abm run` does), on the same seeds for
     any setting, so two settings differ only through the levers (common random numbers)."""
-    base = load_scenario(scenario_name)
+    base = load_offered(scenario_name)
     space = load_space()
     # only what was moved: a key the scenario leaves to the posterior stays with the posterior
     moved = {name: v for name, v in values.items()

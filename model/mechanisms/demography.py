@@ -89,7 +89,7 @@ def close_firms(model: YichunModel) -> None:
 
 _CLOSING = firm_arrays("_CLOSING", (
     "loss_months", "above_scale", "alive", "chain_leader", "capacity", "pending_expansion",
-    "ramping", "share", "supplier_of"), __name__)
+    "ramping", "share", "supplier_of", "anchor"), __name__)
 
 
 @jit
@@ -100,7 +100,11 @@ def _close(f, picked, draw, exit_loss_months, losing_hazard, background_hazard):
     any_closed = False
     for k in range(picked.size):
         i = picked[k]
-        losing = losing_hazard if f.loss_months[i] >= exit_loss_months else 0.0
+        # a named group's plant is backed by the group, which closes a site by decision, not by
+        # a stand-alone firm's cash-flow rule: none of them closed in 2022-2025 (Gotion
+        # expanded in 2025, fact gotion_phase2_2025); its losses shrink it instead (investment)
+        on_its_own = f.anchor[i] < 0
+        losing = losing_hazard if f.loss_months[i] >= exit_loss_months and on_its_own else 0.0
         # a new plant still ramping up is below the line by its first months' sales, not small
         background = background_hazard if not (f.above_scale[i] or f.ramping[i] > 0) else 0.0
         if f.alive[i] and draw[k] < chance_of_either(losing, background):

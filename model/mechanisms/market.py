@@ -15,7 +15,8 @@ calibration estimates rather than a fixed captive share.
 Within a segment a firm's pull is usable capacity x (competitiveness gained since the firm
 was created)^elasticity x appeal (its size already reflects its competitiveness then), and
 its market share moves each month toward its pull's share (``share_persistence`` keeps
-customers sticky). ``appeal`` is a firm's idiosyncratic demand (customers won and lost), a
+customers sticky; not for carbonate, a commodity, nor for the groups' captive cell lines).
+``appeal`` is a firm's idiosyncratic demand (customers won and lost), a
 persistent log-AR(1) whose volatility falls with size (size^``volatility_size_elasticity``),
 as firm growth rates do; young small firms drift up as they win customers (Haltiwanger et
 al. 2013: young firms grow faster, "up or out"). Part of the orders a firm cannot fill
@@ -183,6 +184,15 @@ def share_adjustment(p: Parameters) -> np.ndarray:
     return np.where(_CELLS, 1.0, p.regional_share_adjustment)
 
 
+def share_persistence(p: Parameters) -> np.ndarray:
+    """Per segment, the weight of last month's share within the segment: customer stickiness
+    (``share_persistence``) where buyers choose among the city's firms, none for carbonate (a
+    commodity: each refiner sells what it makes at the market price) and none for the groups'
+    cell and pack plants (their orders are the group's own, placed with the line), so a new
+    refinery or cell line sells its usable capacity from its first month, as Gotion's did."""
+    return np.where(_CELLS | (np.arange(_CELLS.size) == _UPSTREAM), 0.0, p.share_persistence)
+
+
 def allocate_demand(model: YichunModel) -> None:
     """Shares move toward each firm's pull; the segment's demand is shared out, local suppliers
     served first, and part of what a full firm cannot make spills to firms with spare room."""
@@ -197,7 +207,8 @@ def allocate_demand(model: YichunModel) -> None:
     market_total = segment_demand(model) + np.bincount(f.segment, substituted,
                                                        minlength=model.n_segments)
     _share_out(f.segment, f.alive, f.capacity, model.conditions.capacity_factor[t], gain_factor,
-               f.appeal, p.share_persistence, p.max_utilisation, market_total, wanted, p.spillover_share,
+               f.appeal, share_persistence(p), p.max_utilisation, market_total, wanted,
+               p.spillover_share,
                f.share, f.demand)
 
 
@@ -230,8 +241,8 @@ def _share_out(segment, alive, capacity, capacity_factor, gain_factor, appeal, p
             running, current = next_group(share_total, current, running, segment[i]), segment[i]
         total = pull_total[segment[i]]
         target = pull[i] / (total if total > 0 else 1.0)
-        share[i] = (persistence * share[i] + (1.0 - persistence) * target) * (
-            1.0 if alive[i] else 0.0)
+        keep = persistence[segment[i]]
+        share[i] = (keep * share[i] + (1.0 - keep) * target) * (1.0 if alive[i] else 0.0)
         running += share[i]
     share_total[current] = running
     # local suppliers' sales to their buyer are part of their segment's demand, not extra to

@@ -9,6 +9,8 @@ from model.analysis.consistency import consistency_table
 from model.analysis.drivers import driver_rows, drivers_csv, drivers_markdown
 from model.analysis.measurement import measurement_csv, measurement_markdown, measurement_rows
 from model.analysis.targets import evaluate, load_targets, targets_csv, targets_markdown
+from model.errors import InputError
+from model.outputs import claim
 from model.paths import NOTEBOOK_DIR
 from model.reporting.tables import CHAIN_OVERLAP_NOTE, stack_yearly
 from model.runner import Replication
@@ -84,6 +86,15 @@ def execute_notebook(name: str, parameters: dict, out: Path, html: bool = True,
     return executed
 
 
+def _inside(root: Path, name: str) -> str:
+    """root/name, refused unless it stays inside root (a crafted scenario name such as
+    '../x' would reach elsewhere)."""
+    path = (root / name).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise InputError(name, None, "a run's scenario name must not leave the results folder")
+    return str(path)
+
+
 def notebook_report(run_dirs: list[Path], out: Path, progress: bool = False) -> Path:
     """The scenario report of run folders as an executed notebook and HTML."""
     from model.analysis.compare import load_run
@@ -91,10 +102,13 @@ def notebook_report(run_dirs: list[Path], out: Path, progress: bool = False) -> 
 
     # fails early, with a clear message, on a folder that is not a run
     name = [load_run(folder) for folder in run_dirs][0].name
+    # the first scenario's exploration and what-it-takes answer, where they were made (inside
+    # results/ only: the name comes from a folder's manifest)
+    pages = {key: _inside(results_dir(), f"{prefix}_{name}")
+             for key, prefix in (("explore_dir", "explore"), ("what_it_takes_dir", "what_it_takes"))}
+    claim(out, "report")                   # after the runs are read: a refusal writes nothing
     execute_notebook("scenario_report", {
         "run_dirs": [str(Path(d).resolve()) for d in run_dirs], "figure_dir": "figures",
-        # the first scenario's exploration and what-it-takes answer, where they were made
-        "explore_dir": str(results_dir() / f"explore_{name}"),
-        "what_it_takes_dir": str(results_dir() / f"what_it_takes_{name}")}, out,
+        **pages}, out,
         title=f"宜春869计划 2026 目标 · Yichun 869 plan 2026 targets — {name}", progress=progress)
     return out / "scenario_report.html"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import html
-import json
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 from model.analysis.targets import load_targets
 from model.errors import InputError
 from model.structure import CHAIN_NAMES_EN, CHAIN_NAMES_ZH, CHAINS
-from model.yamlio import write_text_atomic
+from model.yamlio import read_json, read_text_file, write_text_atomic
 
 LIKELY, UNLIKELY = 0.66, 0.33
 LIGHTS = {  # key: (colour, Chinese, English)
@@ -88,8 +88,13 @@ def read_run(folder: Path) -> tuple[dict[str, Any], list[dict[str, str]]]:
     if not manifest.is_file() or not targets.is_file():
         raise InputError(folder, None, "not a finished run folder (manifest.json and targets.csv "
                          "expected; run `yichun-abm run` first)")
-    with open(targets, newline="", encoding="utf-8") as fh:
-        return json.loads(manifest.read_text(encoding="utf-8")), list(csv.DictReader(fh))
+    meta = read_json(manifest, "run manifest")
+    rows = list(csv.DictReader(io.StringIO(read_text_file(targets, "target table"), newline="")))
+    needed = {"target", "statistic", "probability"}
+    if not rows or not needed <= set(rows[0]):
+        raise InputError(targets, None, f"damaged target table: expected columns {sorted(needed)}; "
+                         "rerun `yichun-abm run`")
+    return meta, rows
 
 
 def grouped_lines(rows: list[dict[str, str]]) -> dict[str, list[Line]]:
@@ -283,7 +288,7 @@ def summary_html_fragment(folder: Path,
              f"<div class='en'>{esc(head['title_en'])}</div>"]
     if head["question"]:
         parts.append(f"<p class='question'><b>情景问题 Question:</b> {esc(head['question'])}</p>")
-    parts.append(f"<p class='glance'><b>一览 At a glance</b> ({head['replications']} 次模拟 "
+    parts.append(f"<p class='glance'><b>一览 At a glance</b> ({esc(str(head['replications']))} 次模拟 "
                  "replications): " + "".join(
                      f"<span>{_dot(k)}{LIGHTS[k][1]} <i>{LIGHTS[k][2]}</i>: <b>{n}</b></span>"
                      for k, n in head["counts"].items()) + "</p>")
@@ -310,6 +315,13 @@ def summary_html_fragment(folder: Path,
                  f"{esc(head['made'])} · 信号 signal: P ≥ {LIKELY:.0%} 可能达成 likely, P ≤ {UNLIKELY:.0%} "
                  "不太可能 unlikely (the IPCC likelihood scale)</footer>")
     return "\n".join(parts)
+
+
+def inert_markdown(text: str) -> str:
+    """Markdown read from a folder, with HTML made text: Markdown passes raw HTML through, so a
+    crafted page (``<img onerror=...>``) would run in the report; tables, emphasis and images
+    written as Markdown still render."""
+    return html.escape(text, quote=False)
 
 
 def _dot(light: str) -> str:
