@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import mesa
 
+from model.anchors import load_anchors
 from model.state import BOOL_FIELDS, FLOAT_FIELDS, INT_FIELDS
 from model.structure import CHAINS, COUNTIES, SEGMENT_IDS
 
@@ -56,9 +57,20 @@ class Enterprise(mesa.Agent):
         return self.revenue_last_year
 
     def __repr__(self) -> str:
-        return (f"Enterprise(#{self.index}, {self.segment_id}, {self.county_id}, "
+        named = f"{self.anchor}, " if self.anchor else ""
+        return (f"Enterprise(#{self.index}, {named}{self.segment_id}, {self.county_id}, "
                 f"revenue_last_year={self.revenue_last_year:.2f} 亿, alive={self.alive})")
 
 
 for _name in (*FLOAT_FIELDS, *INT_FIELDS, *BOOL_FIELDS):
     setattr(Enterprise, _name, _array_attribute(_name))
+
+
+def _anchor_name(self: Enterprise) -> str | None:
+    number = int(self.model.firms.anchor[self.index])
+    return load_anchors()[number].name if number >= 0 else None
+
+
+# the named firm's name (宜春时代 ...) or None, not the array's index (-1 would be truthy)
+Enterprise.anchor = property(_anchor_name, doc="the named anchor firm this is, or None")
+Enterprise.anchor_index = _array_attribute("anchor")

@@ -346,6 +346,7 @@ def cmd_what_it_takes(args: argparse.Namespace) -> int:
     from model.analysis.explore import explore
     from model.analysis.space import Space
     from model.analysis.what_it_takes import (
+        baseline_levers,
         cheapest,
         frontier,
         lever_search,
@@ -363,11 +364,14 @@ def cmd_what_it_takes(args: argparse.Namespace) -> int:
     space = Space(levers=space.levers)
     out = claim(Path(args.out) if args.out else results_dir() / f"what_it_takes_{scenario.name}",
                 "what_it_takes")
+    # every design point on the same replications (seeds and posterior draws): the levers'
+    # effects are then paired comparisons, which the search's regressions need
     table = explore(scenario, space, args.samples, args.replications, out / "levers_design", seed,
-                    draws, args.workers, progress=_progress(not args.quiet))
+                    draws, args.workers, progress=_progress(not args.quiet),
+                    groups=[0] * args.samples)
     packages, frontiers = [], {}
     for target in args.targets:
-        search = lever_search(table, space, target, seed)
+        search = lever_search(table, space, target, seed, baseline_levers(scenario, space))
         frontiers[target] = frontier(search)
         for bar in (0.5, 0.8):
             packages.append(cheapest(search, space, bar, scenario, seed, draws, args.confirm,
@@ -375,7 +379,9 @@ def cmd_what_it_takes(args: argparse.Namespace) -> int:
             p = packages[-1]
             print(f"{target} P>={bar}: {'reached' if p.reached else 'out of reach'}; "
                   f"{p.public_money:.1f} 亿 over 2023-2026, confirmed P = {p.confirmed:.2f} "
-                  f"[{p.low:.2f}, {p.high:.2f}] ({p.replications} replications)")
+                  f"[{p.low:.2f}, {p.high:.2f}] ({p.replications} replications); value reached "
+                  f"{p.value:.4g} [{p.value_low:.4g}, {p.value_high:.4g}]; moved most by "
+                  + ", ".join(f"{name} ({delta:+.3g})" for name, delta in p.movers))
     plot_frontier(frontiers, out / "figures" / "frontier.png")
     package_markdown(packages, scenario, space, out)
     print(f"-> {out / 'what_it_takes.md'}")

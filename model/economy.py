@@ -42,6 +42,10 @@ def _city(statistic: str) -> Any:
 MONTHLY_REPORTERS = {name: _city(name) for name in (
     "revenue", "value_added", "profit", "above_scale_firms", "firms_alive", "chain_leaders",
     "carbonate_tonnes")}
+#: Per-firm columns for ``YichunModel(agent_reporters=True)``: each firm's month as an agent.
+AGENT_REPORTERS = {"segment": "segment_id", "county": "county_id", "anchor": "anchor",
+                   "alive": "alive", "above_scale": "above_scale", "revenue": "revenue",
+                   "volume": "volume", "capacity": "capacity", "profit": "profit"}
 
 
 def _resolve(scenario: ResolvedScenario | str | Path, population_scale: float | None,
@@ -93,21 +97,27 @@ class YichunModel(mesa.Model):
     """Yichun's manufacturing firms, January 2022 to December 2026, one step a month.
 
     Built the Mesa way, every argument has a default: ``scenario`` is a resolved scenario, a
-    scenario file or a shipped scenario's name; ``seed`` an int or a
-    ``numpy.random.SeedSequence`` (ensembles spawn one per replication) and fixes every random
-    number of the run; ``population_scale`` scales the firm population; any other keyword is a
-    scenario key as a dotted path, e.g. ``**{"policy.attraction.projects_per_year": 450}`` or
-    ``**{"parameters.spillover_share": 0.3}`` (so ``mesa.batch_run`` can sweep levers). The
-    scenario's parameter values are used as they stand: ensembles (``model.runner``) replace
-    the estimated ones with posterior draws before building each model.
+    scenario file or a shipped scenario's name; ``seed`` (or Mesa's ``rng``) an int or a
+    ``numpy.random.SeedSequence`` (ensembles spawn one per replication) fixes every random
+    number of the run, and None means fresh entropy, as in Mesa (so ``mesa.batch_run``'s
+    iterations differ; ``yichun-abm run`` always passes its seeds); ``population_scale``
+    scales the firm population; ``agent_reporters`` adds per-firm columns to the
+    ``datacollector`` (``AGENT_REPORTERS``: slower, for inspecting firms); any other keyword
+    is a scenario key as a dotted path, e.g. ``**{"policy.attraction.projects_per_year":
+    450}`` or ``**{"parameters.spillover_share": 0.3}`` (so ``mesa.batch_run`` can sweep
+    levers and Mesa's SolaraViz can pass them). The scenario's parameter values are used as
+    they stand: ensembles (``model.runner``) replace the estimated ones with posterior draws
+    before building each model.
     """
 
     def __init__(self, scenario: ResolvedScenario | str | Path = "baseline",
                  seed: int | np.random.SeedSequence | None = None, *,
-                 population_scale: float | None = None, **changes: Any) -> None:
-        scenario = _resolve(scenario, population_scale, changes)
-        seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(
-            scenario.spec.run.seed if seed is None else seed)
+                 rng: int | np.random.SeedSequence | None = None,
+                 population_scale: float | None = None, agent_reporters: bool = False,
+                 **kwargs: Any) -> None:
+        scenario = _resolve(scenario, population_scale, kwargs)
+        seed = seed if seed is not None else rng
+        seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         super().__init__(rng=np.random.default_rng(seq))
         children = [np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, 0, k))
                     for k in range(len(STREAMS))]
@@ -162,6 +172,10 @@ class YichunModel(mesa.Model):
         seed_anchor_projects(self)
         self.recorder = Recorder(self)
         self.competitive_gains = CompetitiveGains()
+        # Mesa's DataCollector, collected each month; replace it with your own reporters
+        self.datacollector = mesa.DataCollector(
+            model_reporters=MONTHLY_REPORTERS,
+            agent_reporters=AGENT_REPORTERS if agent_reporters else None)
         self.running = True
 
     # ------------------------------------------------------------------ firms
@@ -296,17 +310,8 @@ class YichunModel(mesa.Model):
         one_step(self)
         self.t += 1
         self.running = self.t < N_MONTHS
-
-    @property
-    def datacollector(self) -> mesa.DataCollector:
-        """Mesa's DataCollector holding the city's figures for each month run so far (what
-        ``mesa.batch_run`` reads). Filled from the recorder when asked for, so a run pays
-        nothing for it (collecting every month cost 6% of a run)."""
-        collector = mesa.DataCollector(model_reporters=MONTHLY_REPORTERS)
-        for name in MONTHLY_REPORTERS:
-            column = self.recorder.monthly[: self.t, 0, MONTHLY.index(name)]
-            collector.model_vars[name] = [float(x) for x in column]
-        return collector
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
 
     def release(self) -> None:
         """Free the model now; call when the run's results are collected and the model is

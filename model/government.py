@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 
 from model.scenario import Policy, month_index
@@ -28,11 +27,13 @@ INSTRUMENTS: tuple[str, ...] = (
 )
 
 
-class Government(mesa.Agent):
-    """Holds the instruments' rules and budgets and records every payment."""
+class Government:
+    """Holds the instruments' rules and budgets and records every payment. Not a Mesa agent:
+    ``model.agents`` holds the firms alone, so every agent has the firm attributes
+    (``model.agents.select(lambda a: a.alive)``); the government is ``model.government``."""
 
     def __init__(self, model: YichunModel, policy: Policy) -> None:
-        super().__init__(model)
+        self.model = model
         self.policy = policy
         self.paid_by_year: dict[tuple[str, int], float] = defaultdict(float)
         self._ledger: list[tuple[int, np.ndarray, str, np.ndarray]] = []  # month, firms, fund, paid

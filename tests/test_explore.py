@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -90,3 +91,28 @@ def test_what_it_takes_confirms_each_package(tmp_path, small):
     assert list(rows["bar"]) == [0.5, 0.8] and set(rows["replications"]) == {4}
     assert ((rows["low"] <= rows["confirmed"]) & (rows["confirmed"] <= rows["high"])).all()
     assert (out / "figures" / "frontier.png").is_file()
+
+
+def test_what_it_takes_finds_how_far_the_best_package_gets_without_a_worse_lever():
+    """On a planted outcome (value = 3 a - b, out of reach), the search ranks the levers by
+    their effect, never moves a lever the worse way from the scenario's value, and its best
+    package is the one the regression says goes furthest."""
+    from model.analysis.space import Dimension, Space
+    from model.analysis.what_it_takes import lever_search
+
+    dims = [Dimension(name=n, key=f"policy.{n}", range=(0.0, 1.0), limit=(0.0, 1.0), unit="u",
+                      basis="test", better=better) for n, better in (("a", "up"), ("b", None))]
+    space = Space(levers=dims)
+    rng = np.random.default_rng(0)
+    a, b = rng.random(400), rng.random(400)
+    value = 3 * a - b + 0.05 * rng.standard_normal(400)
+    table = pd.DataFrame({"a": a, "b": b, "value_t": value, "met_t": np.zeros(400)})
+    base = {"a": 0.4, "b": 0.6}
+    search = lever_search(table, space, "t", seed=1, base=base)
+    assert [name for name, _ in search.movers] == ["a", "b"]
+    assert search.movers[0][1] == pytest.approx(3 * 0.6, abs=0.15)     # a from 0.4 up to 1
+    assert search.movers[1][1] == pytest.approx(0.6, abs=0.15)         # b from 0.6 down to 0
+    assert (search.candidates["a"] >= 0.4 - 1e-9).all()               # never below the scenario
+    assert (search.candidates["b"] <= 0.6 + 1e-9).all()               # the data say lower is better
+    best = search.candidates.iloc[int(np.nanargmax(search.value))]
+    assert best["a"] > 0.95 and best["b"] < 0.05

@@ -56,6 +56,7 @@ def outcomes(yearly: np.ndarray) -> dict[str, float]:
     for target in load_targets().targets:
         value = target_values(target, yearly[None])[0]
         out[f"met_{target.id}"] = float(np.isfinite(value) and value >= target.threshold - 1e-9)
+        out[f"value_{target.id}"] = float(value) if np.isfinite(value) else None
     k_rev = YEARLY_STATS.index("revenue")
     out["revenue_2026"] = float(yearly[YEARS.index(2026), 0, k_rev])
     out["revenue_cagr_2023_2026"] = float(

@@ -28,6 +28,7 @@ class Dimension(BaseModel):
     basis: str
     public_money: Literal["per_year", "none"] = "none"
     default: float | None = None   # the value when the scenario does not set the key
+    better: Literal["up", "down"] | None = None   # a lever's economically better direction
 
     @model_validator(mode="after")
     def _inside(self) -> Dimension:

@@ -7,8 +7,17 @@ money over 2023-2026, from the funds' budgets) whose predicted probability clear
 chosen, ties broken by the smallest change from the scenario's own lever values (attraction
 and approval have no budget line, so the smallest departure is preferred). Every reported
 package is confirmed by a fresh ensemble of replications at those lever values, with its
-Wilson interval; if the confirmation falls short, the next candidate is tried. A target no
-candidate reaches is reported as out of reach, with the best package's confirmed probability.
+Wilson interval; if the confirmation falls short, the next candidate is tried.
+
+Packages never set a lever worse than the scenario's own setting: each lever's "better"
+direction is the economic one where the space states it (``better:``: more money, faster
+approval), else the one in which a quadratic regression of the target's value on the levers
+(from the same experiment, whose points share their random numbers) raises it at the
+scenario's point; candidates are drawn only on that side.
+A target no candidate reaches is reported as out of reach with what the best package does get:
+the candidate with the highest predicted target value, confirmed by the same fresh ensemble,
+its median value reached with a 90% interval, and the levers that move the value most (the
+regression's change over each lever's allowed side, the others at the scenario's values).
 """
 
 from __future__ import annotations
@@ -40,6 +49,10 @@ class Package:
     high: float
     replications: int
     reached: bool
+    value: float = float("nan")           # the target's value at the package: median ...
+    value_low: float = float("nan")       # ... and 90% interval over the confirming ensemble
+    value_high: float = float("nan")
+    movers: tuple[tuple[str, float], ...] = ()   # levers that move the value most, and by how much
 
 
 def lever_model(table: pd.DataFrame, levers: list[str], target: str):
@@ -63,8 +76,9 @@ def predict(model: Any, packages: pd.DataFrame) -> np.ndarray:
 
 
 def confirm(scenario, space: Space, package: dict[str, float], target: str, replications: int,
-            seed: int, draws: list[dict[str, Any]] | None, workers: int) -> tuple[float, float, float]:
-    """P(met) at the package from a fresh ensemble (common random numbers with the scenario)."""
+            seed: int, draws: list[dict[str, Any]] | None, workers: int) -> tuple[float, ...]:
+    """P(met) at the package from a fresh ensemble (common random numbers with the scenario),
+    its Wilson interval, and the target value's median and 5th-95th percentiles."""
     from model.parallel import completed
 
     changed = apply(scenario, space, package)
@@ -73,7 +87,9 @@ def confirm(scenario, space: Space, package: dict[str, float], target: str, repl
     values = target_values(spec, np.stack(list(completed(_run, tasks, workers))))
     k = int(np.sum(np.nan_to_num(values, nan=-np.inf) >= spec.threshold - 1e-9))
     low, high = wilson_interval(k, replications)
-    return k / replications, low, high
+    finite = values[np.isfinite(values)]
+    spread = (np.percentile(finite, [50, 5, 95]) if finite.size else np.full(3, np.nan)).tolist()
+    return (k / replications, low, high, *spread)
 
 
 def _run(task) -> np.ndarray:
@@ -97,18 +113,99 @@ def baseline_levers(scenario, space: Space) -> dict[str, float]:
 
 @dataclass
 class LeverSearch:
-    """Candidate packages of one target, scored once: their predicted P(met) and cost."""
+    """Candidate packages of one target, scored once: their predicted P(met), predicted target
+    value and cost; `movers` the levers that move the value most."""
     target: str
     candidates: pd.DataFrame
     probability: np.ndarray
     cost: np.ndarray
+    value: np.ndarray
+    movers: tuple[tuple[str, float], ...]
 
 
-def lever_search(table: pd.DataFrame, space: Space, target: str, seed: int) -> LeverSearch:
-    model = lever_model(table, [d.name for d in space.levers], target)
-    candidates = design(Space(levers=space.levers), CANDIDATES, seed + 1)
+def value_model(table: pd.DataFrame, levers: list[str], target: str):
+    """Regression of the target's value on the levers and their squares (None without the
+    column); the design shares its random numbers across points, so the levers' effects are
+    paired comparisons, not differences between noisy runs."""
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+
+    column = f"value_{target}"
+    if column not in table:
+        return None
+    rows = table[np.isfinite(table[column].astype(float))]
+    if len(rows) < 2 * len(levers) + 2:
+        return None
+    model = make_pipeline(StandardScaler(), PolynomialFeatures(2, include_bias=False), Ridge(1e-3))
+    return model.fit(rows[levers].to_numpy(), rows[column].astype(float).to_numpy())
+
+
+def better_side(model, space: Space, base: dict[str, float]) -> dict[str, int]:
+    """Per lever, its economically better direction where the space states one (more money,
+    faster approval), else +1 if raising it raises the predicted value at the scenario's point,
+    else -1."""
+    names = [d.name for d in space.levers]
+    point = np.array([[base[n] for n in names]])
+    out = {}
+    for k, dim in enumerate(space.levers):
+        if dim.better is not None or model is None:
+            out[dim.name] = -1 if dim.better == "down" else 1
+            continue
+        step = 0.05 * (dim.range[1] - dim.range[0])
+        up, down = point.copy(), point.copy()
+        up[0, k] = min(base[dim.name] + step, dim.range[1])
+        down[0, k] = max(base[dim.name] - step, dim.range[0])
+        out[dim.name] = 1 if model.predict(up)[0] >= model.predict(down)[0] else -1
+    return out
+
+
+def no_worse_space(space: Space, base: dict[str, float], side: dict[str, int]) -> Space:
+    """The levers' ranges cut at the scenario's own values, keeping the better side."""
+    levers = []
+    for dim in space.levers:
+        lo, hi = dim.range
+        at = min(max(base[dim.name], lo), hi)
+        cut = (at, hi) if side[dim.name] > 0 else (lo, at)
+        if cut[1] - cut[0] <= 1e-12 * max(1.0, abs(hi - lo)):   # already at the best end:
+            eps = 1e-9 * max(1.0, abs(hi - lo))                 # a sliver inside the range
+            cut = (at - eps, at) if at >= hi else (at, at + eps)
+        levers.append(dim.model_copy(update={"range": cut}))
+    return Space(levers=levers)
+
+
+def lever_search(table: pd.DataFrame, space: Space, target: str, seed: int,
+                 base: dict[str, float] | None = None) -> LeverSearch:
+    names = [d.name for d in space.levers]
+    model = lever_model(table, names, target)
+    values = value_model(table, names, target)
+    base = base if base is not None else {d.name: d.range[0] for d in space.levers}
+    side = better_side(values, space, base)
+    allowed = no_worse_space(space, base, side)
+    candidates = design(allowed, CANDIDATES, seed + 1)
     cost = np.array([public_money(space, row) for row in candidates.to_dict("records")])
-    return LeverSearch(target, candidates, predict(model, candidates), cost)
+    predicted = values.predict(candidates[names].to_numpy()) if values is not None else \
+        np.full(len(candidates), np.nan)
+    return LeverSearch(target, candidates, predict(model, candidates), cost, predicted,
+                       movers(values, allowed, base))
+
+
+def movers(model, allowed: Space, base: dict[str, float], top: int = 3
+           ) -> tuple[tuple[str, float], ...]:
+    """The levers whose move across their allowed side changes the predicted value most, the
+    others held at the scenario's values: (name, change)."""
+    if model is None:
+        return ()
+    names = [d.name for d in allowed.levers]
+    point = np.array([[base[n] for n in names]])
+    effects = []
+    for k, dim in enumerate(allowed.levers):
+        ends = point.repeat(2, axis=0)
+        ends[:, k] = dim.range
+        low, high = model.predict(ends)
+        effects.append((dim.name, float(high - low) if base[dim.name] <= dim.range[0] + 1e-9
+                        else float(low - high)))
+    return tuple(sorted(effects, key=lambda e: -abs(e[1]))[:top])
 
 
 def cheapest(search: LeverSearch, space: Space, bar: float, scenario, seed: int, draws,
@@ -122,14 +219,19 @@ def cheapest(search: LeverSearch, space: Space, bar: float, scenario, seed: int,
     order = np.lexsort((change, np.round(cost, 1)))
     eligible = [i for i in order if probability[i] >= bar]
     reached = bool(eligible)
-    picks = eligible[:ATTEMPTS] if reached else [int(np.argmax(probability))]
+    if reached:
+        picks = eligible[:ATTEMPTS]
+    else:   # the package that gets furthest: the highest predicted value (else probability)
+        score = search.value if np.isfinite(search.value).any() else probability
+        picks = [int(np.nanargmax(score))]
     result = None
     for i in picks:
         package = candidates.iloc[i].to_dict()
-        p, low, high = confirm(scenario, space, package, search.target, replications, seed, draws,
-                               workers)
+        p, low, high, value, value_low, value_high = confirm(
+            scenario, space, package, search.target, replications, seed, draws, workers)
         result = Package(search.target, bar, package, float(cost[i]), float(probability[i]), p,
-                         low, high, replications, reached and p >= bar)
+                         low, high, replications, reached and p >= bar, value, value_low,
+                         value_high, search.movers)
         if result.reached:
             break
     return result
@@ -177,23 +279,40 @@ def package_markdown(packages: list[Package], scenario, space: Space, out) -> No
           "the scenario's seeds and posterior draws. Attraction volume, realisation and approval "
           "time have no budget line: the package moves them as little as the bar allows.", "",
           "| target | bar | reached | public money | confirmed P (95% interval) | predicted P | "
-          + " | ".join(names) + " |",
-          "| --- | ---: | --- | ---: | --- | ---: |" + " ---: |" * len(names),
-          "| (scenario's own levers) | | | | | | " + " | ".join(f"{base[n]:.3g}" for n in names)
+          "value reached, median (90% interval) | target | " + " | ".join(names) + " |",
+          "| --- | ---: | --- | ---: | --- | ---: | --- | ---: |" + " ---: |" * len(names),
+          "| (scenario's own levers) | | | | | | | | " + " | ".join(f"{base[n]:.3g}" for n in names)
           + " |"]
+    thresholds = {t.id: t.threshold for t in load_targets().targets}
     rows = []
     for p in packages:
         md.append(f"| {described[p.target]} | {p.bar} | {'yes' if p.reached else '**no**'} | "
                   f"{p.public_money:.1f} | {p.confirmed:.2f} ({p.low:.2f}–{p.high:.2f}) | "
-                  f"{p.predicted:.2f} | " + " | ".join(f"{p.levers[n]:.3g}" for n in names) + " |")
+                  f"{p.predicted:.2f} | {p.value:.4g} ({p.value_low:.4g}–{p.value_high:.4g}) | "
+                  f"{thresholds[p.target]:g} | "
+                  + " | ".join(f"{p.levers[n]:.3g}" for n in names) + " |")
         rows.append({"target": p.target, "bar": p.bar, "reached": p.reached,
                      "public_money": p.public_money, "confirmed": p.confirmed, "low": p.low,
                      "high": p.high, "predicted": p.predicted, "replications": p.replications,
-                     **p.levers})
+                     "value_reached": p.value, "value_p05": p.value_low,
+                     "value_p95": p.value_high, **p.levers})
     out_of_reach = [p for p in packages if not p.reached]
     md += ["", "Out of reach within the explored ranges: " + (", ".join(
-        f"{p.target} at P ≥ {p.bar} (best confirmed P = {p.confirmed:.2f})" for p in out_of_reach)
-        or "none") + ".", "", "![frontier](figures/frontier.png)", ""]
+        f"{p.target} at P ≥ {p.bar} (the best package gets to {p.value:.4g}, 90% interval "
+        f"{p.value_low:.4g}–{p.value_high:.4g}, against {thresholds[p.target]:g}; confirmed "
+        f"P = {p.confirmed:.2f})" for p in out_of_reach) or "none") + ".", "",
+        "No package sets a lever worse than the scenario's own value: its better side is the "
+        "economic one where the space states it (`better:` in scenarios/explore/space.yaml: "
+        "more money, more projects, faster approval), else where the regression of the "
+        "target's value on the levers rises.", ""]
+    seen = set()
+    for p in packages:
+        if p.movers and p.target not in seen:
+            seen.add(p.target)
+            md.append(f"- Levers that move {p.target} most (change over each lever's allowed "
+                      "side, the others at the scenario's values): " + ", ".join(
+                          f"{name} {delta:+.3g}" for name, delta in p.movers))
+    md += ["", "![frontier](figures/frontier.png)", ""]
     columns = list(rows[0]) if rows else []
     csv = ",".join(columns) + "\n" + "".join(
         ",".join(csv_cell(r[c]) for c in columns) + "\n" for r in rows)

@@ -143,7 +143,7 @@ def largest_firms(model: YichunModel, count: int = 12) -> list[dict[str, Any]]:
 
     agents = model.agents_by_type[Enterprise].select(lambda a: a.alive)
     top = sorted(agents, key=lambda a: a.revenue_ytd, reverse=True)[:count]
-    return [{"id": a.unique_id, "segment": a.segment_id,
+    return [{"id": a.unique_id, "name": a.anchor or "", "segment": a.segment_id,
              "chains": ", ".join(f"{CHAIN_NAMES_ZH[c]} {CHAIN_NAMES_EN[c]}" for c in a.chains),
              "county": a.county_id, "revenue_2026_yi": round(float(a.revenue_ytd), 1),
              "chain_leader": bool(a.chain_leader)} for a in top]
