@@ -81,6 +81,7 @@ def check_resume(folder: Path, scenario_hash: str, seed: int, replications: int)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from model.analysis.targets import percent
     from model.calibration.abc import load_draws
     from model.reporting.figures import write_figures
     from model.reporting.report import write_target_tables
@@ -100,6 +101,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     identity = scenario.digest() + (f"+{file_digest(posterior / 'draws.json')}" if posterior else "")
     check_folder(folder, "run")
     check_resume(folder, identity, seed, replications)
+    compile_once(quiet=args.quiet)
     claim(folder, "run")
     write_json_atomic(folder / "ensemble.json", {"scenario_hash": identity, "seed": seed})
     start = time.perf_counter()
@@ -126,10 +128,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     for key in ("revenue_cagr_2023_2026", "revenue_2026_on_9pct_path", "lithium_revenue",
                 "above_scale_firms"):
         r = headline[key]
-        print(f"  P({r['description']}) = {r['probability']:.2f} "
-              f"[{r['probability_low']:.2f}, {r['probability_high']:.2f}]; "
+        print(f"  P({r['description']}) = {percent(r['probability'])} "
+              f"[{percent(r['probability_low'])}, {percent(r['probability_high'])}]; "
               f"median 2026 {r['median_2026']:.4g} vs target {r['target_value']:g}")
     return 0
+
+
+def compile_once(quiet: bool = False) -> None:
+    """On the first run after installing, compile the model's loops (numba) here, once, with a
+    message, so the workers load them from the cache instead of each compiling them silently
+    while the progress bar sits at 0."""
+    from model.jit import cache_is_warm
+
+    if cache_is_warm():
+        return
+    from model.economy import YichunModel
+
+    start = time.perf_counter()
+    if not quiet:
+        print("compiling the model's loops (numba; once after installing, about a minute)...",
+              file=sys.stderr, flush=True)
+    YichunModel(population_scale=0.05, seed=0).run(13).release()
+    if not quiet:
+        print(f"compiled in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
 
 
 def check_data_files() -> None:

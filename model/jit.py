@@ -20,6 +20,17 @@ import numba
 import numpy as np
 
 jit = numba.njit(cache=True, error_model="numpy", nogil=True)
+
+
+def cache_is_warm(least: int = 20) -> bool:
+    """Whether the compiled loops are in numba's cache (``__pycache__`` beside the modules, or
+    NUMBA_CACHE_DIR): a first run after installing compiles them, about a minute."""
+    from pathlib import Path
+
+    if numba.config.DISABLE_JIT:
+        return True
+    root = Path(numba.config.CACHE_DIR) if numba.config.CACHE_DIR else Path(__file__).parent
+    return sum(1 for _ in root.rglob("*.nbi")) >= least
 if numba.config.DISABLE_JIT:
     def vectorize(rule):  # noqa: ANN001, ANN201
         """Plain Python (NUMBA_DISABLE_JIT): numpy runs the rule element by element."""

@@ -24,6 +24,7 @@ import warnings
 
 warnings.filterwarnings("ignore", message="IProgress not found")  # mesa imports tqdm.auto
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -31,6 +32,7 @@ from IPython.display import HTML, Image, Markdown, display
 
 from model.analysis.compare import comparison_tables, fan_charts, load_run
 from model.analysis.consistency import consistency_table
+from model.analysis.targets import percent  # the one rounding rule for probabilities
 from model.reporting.summary import inert_markdown, summary_html_fragment
 
 runs = [load_run(Path(d)) for d in run_dirs]
@@ -48,10 +50,6 @@ for r in runs:
 # ## Probability that each target is met, by scenario
 
 # %%
-def percent(p: str) -> str:
-    return f"{float(p):.0%}"
-
-
 table = pd.DataFrame({
     f"P(met) {r.name}": {t["description"]: f"{percent(t['probability'])} "
                                            f"[{percent(t['probability_low'])}–{percent(t['probability_high'])}]"
@@ -142,9 +140,14 @@ def show_page(folder: str, name: str, missing: str) -> None:
     if not path.is_file():
         display(Markdown(f"*{missing}*"))
         return
-    text = path.read_text(encoding="utf-8", errors="replace")
-    text = text.replace("](figures/", f"]({Path(folder) / 'figures'}/")
-    display(Markdown(inert_markdown(text.split("\n", 1)[-1])))
+    text = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[-1]
+    # figures are embedded in the page (a link to this machine's path breaks when it is shared)
+    pictures = re.findall(r"!\[[^\]]*\]\(figures/([A-Za-z0-9_.-]+\.png)\)", text)
+    display(Markdown(inert_markdown(re.sub(r"!\[[^\]]*\]\(figures/[^)]*\)", "", text))))
+    for name in pictures:
+        figure = Path(folder) / "figures" / name
+        if figure.is_file():
+            display(Image(filename=str(figure)))
 
 
 show_page(explore_dir, "discovery.md", "No exploration yet: run `yichun-abm explore`.")

@@ -116,3 +116,14 @@ def test_plain_python_gives_the_compiled_numbers():
     compiled = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                               check=True)
     assert plain.stdout.split() == compiled.stdout.split()
+
+
+def test_the_compile_step_knows_whether_the_cache_is_warm(tmp_path, monkeypatch):
+    """`yichun-abm run` compiles the loops once, with a message, when the cache is cold."""
+    import numba
+
+    from model.jit import cache_is_warm
+
+    assert cache_is_warm()                     # the suite has run models already
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))
+    assert not cache_is_warm()

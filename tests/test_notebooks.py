@@ -27,11 +27,22 @@ def two_runs(tmp_path_factory):
     return folders
 
 
-def test_report_command_writes_notebook_and_html(two_runs, tmp_path):
+def test_report_command_writes_notebook_and_html(two_runs, tmp_path, monkeypatch):
+    import shutil
+
+    # a what-it-takes page with its figure, where the report looks for it (./results)
+    monkeypatch.chdir(tmp_path)
+    page = tmp_path / "results" / "what_it_takes_base"
+    (page / "figures").mkdir(parents=True)
+    shutil.copy(two_runs[0] / "figures" / "revenue_vs_9pct_path.png", page / "figures" / "frontier.png")
+    (page / "what_it_takes.md").write_text("# t\nbest package\n\n![frontier](figures/frontier.png)\n")
     out = tmp_path / "report"
     assert main(["report", *map(str, two_runs), "--out", str(out)]) == 0
     html = (out / "scenario_report.html").read_text()
     assert "Probability that each target is met" in html and "slump" in html
+    # the page's figure is embedded, not linked to this machine's path
+    assert "best package" in html and str(page) not in html
+    assert html.count("data:image/png;base64") >= 3
     executed = json.loads((out / "scenario_report.ipynb").read_text())
     errors = [o for c in executed["cells"] for o in c.get("outputs", [])
               if o.get("output_type") == "error"]

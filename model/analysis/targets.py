@@ -148,13 +148,20 @@ def targets_csv(rows: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
+def percent(probability: float) -> str:
+    """The one rounding rule for probabilities shown to readers: whole percent (the summary,
+    the report, the command line); the CSV tables keep full precision."""
+    return f"{float(probability):.0%}"
+
+
 def targets_markdown(rows: list[dict[str, Any]], targets: TargetsFile) -> str:
     lines = ["| target | 2026 target | P(met) | 95% interval | median 2026 | 10–90% |",
              "| --- | ---: | ---: | --- | ---: | --- |"]
     for r in rows:
         mark = " †" if r.get("evidence") == "prior" else ""
-        lines.append(f"| {r['description']}{mark} | {r['target_value']:g} | {r['probability']:.2f} | "
-                     f"{r['probability_low']:.2f}–{r['probability_high']:.2f} | "
+        lines.append(f"| {r['description']}{mark} | {r['target_value']:g} | "
+                     f"{percent(r['probability'])} | "
+                     f"{percent(r['probability_low'])}–{percent(r['probability_high'])} | "
                      f"{r['median_2026']:.4g} | {r['p10_2026']:.4g}–{r['p90_2026']:.4g} |")
     if any(r.get("evidence") == "prior" for r in rows):
         lines += ["", "† decided by the prior, not by data: no publication gives this chain's base "

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.analysis.targets import load_targets
+from model.analysis.targets import load_targets, percent
 from model.errors import InputError
 from model.structure import CHAIN_NAMES_EN, CHAIN_NAMES_ZH, CHAINS
 from model.yamlio import read_json, read_text_file, write_text_atomic
@@ -202,8 +202,8 @@ def verdict_drivers(folder: Path) -> list[tuple[str, str]]:
 def cells(line: Line) -> list[str]:
     """A target's row after its name: target, median, gap, P(met), interval."""
     return [amount(line.target, line.unit_zh), amount(line.median, line.unit_zh),
-            _signed(line.median - line.target, line.unit_zh), f"{line.probability:.0%}",
-            f"{line.low:.0%}–{line.high:.0%}"]
+            _signed(line.median - line.target, line.unit_zh), percent(line.probability),
+            f"{percent(line.low)}–{percent(line.high)}"]
 
 
 def _signed(value: float, unit: str) -> str:
