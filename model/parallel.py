@@ -46,11 +46,12 @@ def _end_with_parent() -> None:
 def stop_workers(pool: ProcessPoolExecutor) -> None:
     """Cancel what is queued and end the running workers now (shutdown alone would wait for
     their tasks, which may take minutes)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
     pool.shutdown(wait=False, cancel_futures=True)
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    for process in processes:
         if process.is_alive():
             process.terminate()
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    for process in processes:
         process.join(timeout=5)
 
 

@@ -319,10 +319,10 @@ def _children(pid: int) -> list[int]:
 def test_a_stopped_run_says_one_line_and_takes_its_workers_along(signum, tmp_path):
     import psutil
 
-    scenario = write(tmp_path, "run.yaml", f"extends: {BASELINE}\nname: long\n")
+    scenario = write(tmp_path, "run.yaml", SMALL)
     out = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "model.cli", "run", str(scenario), "--out",
-                             str(out), "--replications", "40", "--workers", "2", "--quiet",
+                             str(out), "--replications", "400", "--workers", "2", "--quiet",
                              "--posterior", "none"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
@@ -331,9 +331,11 @@ def test_a_stopped_run_says_one_line_and_takes_its_workers_along(signum, tmp_pat
         workers = _children(proc.pid)
         time.sleep(0.2)
     assert len(workers) >= 2, "the workers did not start"
-    time.sleep(2.0)
+    time.sleep(0.5)
     proc.send_signal(signum)
+    sent = time.time()
     _, err = proc.communicate(timeout=60)
+    assert time.time() - sent < 10, "the workers were left to finish their queue"
     assert proc.returncode in (130, 143), err
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("stopped"), err

@@ -36,6 +36,7 @@ def test_table_identical_for_one_and_two_workers(tmp_path, small):
     assert "Scenario discovery" in (tmp_path / "w1" / "discovery.md").read_text()
 
 
+@pytest.mark.slow
 def test_killed_exploration_resumes_to_the_same_table(tmp_path, small):
     out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "model.cli", *explore_args(small, out, 1, samples=10)]

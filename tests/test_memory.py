@@ -10,6 +10,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import BASELINE
 
 PROBE = f"""
@@ -36,6 +38,7 @@ print(json.dumps({{"growth_mb": resident_mb() - before, "models_kept": len(mesa.
 """
 
 
+@pytest.mark.slow
 def test_memory_flat_over_replications():
     done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
                           timeout=600, check=True)
