@@ -101,6 +101,7 @@ def small_run_command(tmp_path, replications: int):
                         str(replications), "--out", str(out), "--quiet"]
 
 
+@pytest.mark.slow   # the default run covers set-aside-and-recompute in tests/test_adversarial.py
 def test_a_corrupt_or_copied_replication_is_named_set_aside_and_recomputed(tmp_path):
     small, out, cmd = small_run_command(tmp_path, 4)
     assert subprocess.run(cmd, capture_output=True, timeout=300).returncode == 0

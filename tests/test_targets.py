@@ -92,9 +92,9 @@ PUSH = "policy:\n  attraction:\n    projects_per_year: 700\n    realisation_rate
 
 
 def test_compare_is_paired_truncates_to_common_replications_and_flags_a_real_effect(tmp_path):
-    base200 = small_run(tmp_path, "base", 60)
-    base100 = small_run(tmp_path, "base", 30)
-    push = small_run(tmp_path, "push", 30, PUSH)
+    base200 = small_run(tmp_path, "base", 40)
+    base100 = small_run(tmp_path, "base", 20)
+    push = small_run(tmp_path, "push", 20, PUSH)
     assert main(["compare", base200, push, "--out", str(tmp_path / "c200")]) == 0
     assert main(["compare", base100, push, "--out", str(tmp_path / "c100")]) == 0
     table = (tmp_path / "c200" / "comparison.csv").read_text()
@@ -102,7 +102,7 @@ def test_compare_is_paired_truncates_to_common_replications_and_flags_a_real_eff
     rows = {(r.split(",")[0], r.split(",")[1]): r.split(",") for r in table.splitlines()[1:]}
     revenue = rows[("value_2026", "revenue")]
     assert float(revenue[5]) > 0 and revenue[-1] == "true"   # 700 projects a year raise revenue
-    assert "over the 30 replications" in (tmp_path / "c200" / "comparison.md").read_text()
+    assert "over the 20 replications" in (tmp_path / "c200" / "comparison.md").read_text()
     assert (tmp_path / "c200" / "figures" / "fan_chain_revenue.png").stat().st_size > 10_000
 
 
