@@ -114,16 +114,29 @@ def test_dashboard_in_a_real_browser(dashboard):
             field.send_keys(text)
             field.send_keys(Keys.TAB)
 
+        def type_until(name: str, text: str, condition):  # noqa: ANN001, ANN202
+            """Type, and type again if the page has not reacted (under load a keystroke or
+            the blur that commits the field can be lost): three tries of 40 s."""
+            from selenium.common.exceptions import TimeoutException
+
+            for _ in range(3):
+                type_into_lever(name, text)
+                try:
+                    return WebDriverWait(driver, 40).until(condition)
+                except TimeoutException:
+                    continue
+            raise AssertionError(f"the page did not react to {text!r} typed into {name}")
+
         # a value outside the lever's allowed range: a message, not a traceback
-        type_into_lever("projects_per_year", "99999")
-        problem = wait.until(ec.presence_of_element_located((By.CLASS_NAME, "input-problem")))
+        problem = type_until("projects_per_year", "99999",
+                             ec.presence_of_element_located((By.CLASS_NAME, "input-problem")))
         assert "outside the allowed range" in problem.text
         assert "Traceback" not in driver.find_element(By.TAG_NAME, "body").text
         driver.save_screenshot(str(ARTIFACTS / "dashboard_bad_input.png"))
 
         # move the lever to an allowed value and run again: the probability table changes
-        type_into_lever("projects_per_year", "900")
-        wait.until(lambda d: not d.find_elements(By.CLASS_NAME, "input-problem"))
+        type_until("projects_per_year", "900",
+                   lambda d: not d.find_elements(By.CLASS_NAME, "input-problem"))
         wait.until(ec.element_to_be_clickable((By.CLASS_NAME, "run-button"))).click()
         wait.until(lambda d: table_text(d) != before and "%" in table_text(d))
         driver.save_screenshot(str(ARTIFACTS / "dashboard_after_lever.png"))
