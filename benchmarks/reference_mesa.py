@@ -90,6 +90,8 @@ class Firm(mesa.Agent):
         self.demand = self.share * m.segment_demand[self.segment]
         self.ceiling = (self.capacity * m.conditions.capacity_factor[m.t, self.segment] * self.alive
                         * m.params.max_utilisation)
+        if self.segment == UPSTREAM:     # a refiner takes the price and sells what it makes
+            self.demand = self.ceiling
 
     def spill_over(self) -> None:
         """Part of the orders beyond capacity go to the segment's firms with spare capacity."""

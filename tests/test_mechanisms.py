@@ -146,12 +146,30 @@ def test_firm_crossing_the_line_enters_the_count(small_model):
 def test_competitiveness_wins_market_share(small_model):
     model = advanced(small_model, 2)
     better = copy.deepcopy(model)
-    firm = int(np.flatnonzero(model.f.alive & model.f.above_scale)[0])
+    chosen = model.f.alive & model.f.above_scale & (model.f.segment != SEGMENT_INDEX["li_upstream"])
+    firm = int(np.flatnonzero(chosen)[0])
     better.f.productivity[firm] *= 1.5
     for m in (model, better):
         market.allocate_demand(m)
     assert better.f.share[firm] > model.f.share[firm]
     assert better.f.demand[firm] > model.f.demand[firm]
+
+
+def test_a_refiner_sells_what_it_can_make_whatever_its_appeal(small_model):
+    """Carbonate is a commodity: a refiner's orders are its usable capacity (the price-taking
+    supply of a competitive market), not a share of the segment's demand weighted by appeal."""
+    model = advanced(small_model, 2)
+    shunned = copy.deepcopy(model)
+    f = model.f
+    refiners = np.flatnonzero(f.alive & (f.segment == SEGMENT_INDEX["li_upstream"]) & (f.capacity > 0))
+    shunned.f.appeal[refiners[0]] *= 0.2        # customers walk away: irrelevant at the market price
+    for m in (model, shunned):
+        market.allocate_demand(m)
+    t, up = model.t, SEGMENT_INDEX["li_upstream"]
+    ceiling = (f.capacity[refiners] * model.conditions.capacity_factor[t, up]
+               * model.params.max_utilisation)
+    np.testing.assert_allclose(model.f.demand[refiners], ceiling)
+    np.testing.assert_allclose(shunned.f.demand[refiners], ceiling)
 
 
 def test_super_deduction_raises_rd_intensity(small_model):

@@ -139,6 +139,8 @@ def _changed(levels, productivity, quality, digital):  # noqa: ANN001, ANN202
 _UPSTREAM = SEGMENT_INDEX["li_upstream"]
 _CELLS = np.isin(np.arange(len(IS_LITHIUM)), [SEGMENT_INDEX["li_cells"],
                                                SEGMENT_INDEX["li_applications"]])
+#: segments whose firms take the market price and sell all they make: carbonate, a commodity
+_PRICE_TAKERS = np.arange(len(IS_LITHIUM)) == _UPSTREAM
 
 
 def capacity_pulls(p: Parameters) -> np.ndarray:
@@ -207,15 +209,16 @@ def allocate_demand(model: YichunModel) -> None:
     market_total = segment_demand(model) + np.bincount(f.segment, substituted,
                                                        minlength=model.n_segments)
     _share_out(f.segment, f.alive, f.capacity, model.conditions.capacity_factor[t], gain_factor,
-               f.appeal, share_persistence(p), p.max_utilisation, market_total, wanted,
-               p.spillover_share,
+               f.appeal, share_persistence(p), _PRICE_TAKERS, p.max_utilisation, market_total,
+               wanted, p.spillover_share,
                f.share, f.demand)
 
 
 @jit
 def _share_out(segment, alive, capacity, capacity_factor, gain_factor, appeal, persistence,  # noqa: ANN001, ANN202, PLR0913
-               max_utilisation, market_total, wanted, spillover_share, share, demand):
-    """Market shares (in place), then each firm's demand (into ``demand``), segment by segment.
+               price_takers, max_utilisation, market_total, wanted, spillover_share, share, demand):
+    """Market shares (in place), then each firm's demand (into ``demand``), segment by segment;
+    in a price takers' segment each firm's demand is what it can make (its ceiling).
     Segment totals are summed in row order with each segment's running sum in a register
     while its rows follow one another (as ``sum_by``), inside the pass that makes the values."""
     n, n_seg = segment.size, market_total.size
@@ -267,7 +270,10 @@ def _share_out(segment, alive, capacity, capacity_factor, gain_factor, appeal, p
             running_excess = next_group(excess_total, current, running_excess, segment[i])
             running_spare = next_group(spare_total, current, running_spare, segment[i])
             current = segment[i]
-        demand[i] = share[i] * open_market[segment[i]] + local[i]
+        if price_takers[segment[i]]:
+            demand[i] = ceiling[i]           # sells what it makes at the market price
+        else:
+            demand[i] = share[i] * open_market[segment[i]] + local[i]
         excess, spare = _excess_and_spare(demand[i], ceiling[i], spillover_share)
         running_excess += excess
         running_spare += spare
