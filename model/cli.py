@@ -81,7 +81,7 @@ def check_resume(folder: Path, scenario_hash: str, seed: int, replications: int)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from model.analysis.targets import percent
+    from model.analysis.targets import load_targets, percent
     from model.calibration.abc import load_draws
     from model.reporting.figures import write_figures
     from model.reporting.report import write_target_tables
@@ -125,12 +125,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"{scenario.name}: {replications} replication(s) ({len(ran)} run now) in {wall:.1f} s "
           f"-> {folder}")
     headline = {r["target"]: r for r in rows}
+    zh = {t.id: t.description_zh for t in load_targets().targets}
     for key in ("revenue_cagr_2023_2026", "revenue_2026_on_9pct_path", "lithium_revenue",
                 "above_scale_firms"):
         r = headline[key]
-        print(f"  P({r['description']}) = {percent(r['probability'])} "
+        print(f"  {zh.get(key, '')}\n  P({r['description']}) = {percent(r['probability'])} "
               f"[{percent(r['probability_low'])}, {percent(r['probability_high'])}]; "
-              f"median 2026 {r['median_2026']:.4g} vs target {r['target_value']:g}")
+              f"2026年中位数 median 2026 {r['median_2026']:.4g} vs 目标 target "
+              f"{r['target_value']:g}")
+    print(f"  一页摘要 one-page summary: {folder / 'summary.html'}")
     return 0
 
 
@@ -366,6 +369,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
 def cmd_what_it_takes(args: argparse.Namespace) -> int:
     from model.analysis.explore import explore
     from model.analysis.space import Space
+    from model.analysis.targets import percent
     from model.analysis.what_it_takes import (
         baseline_levers,
         cheapest,
@@ -398,9 +402,11 @@ def cmd_what_it_takes(args: argparse.Namespace) -> int:
             packages.append(cheapest(search, space, bar, scenario, seed, draws, args.confirm,
                                      args.workers))
             p = packages[-1]
-            print(f"{target} P>={bar}: {'reached' if p.reached else 'out of reach'}; "
-                  f"{p.public_money:.1f} 亿 over 2023-2026, confirmed P = {p.confirmed:.2f} "
-                  f"[{p.low:.2f}, {p.high:.2f}] ({p.replications} replications); value reached "
+            verdict = "可达 reached" if p.reached else "不可达 out of reach"
+            print(f"{target} P>={percent(bar)}: {verdict}; "
+                  f"{p.public_money:.1f} 亿 over 2023-2026, confirmed P = {percent(p.confirmed)} "
+                  f"[{percent(p.low)}, {percent(p.high)}] ({p.replications} replications); "
+                  "value reached "
                   f"{p.value:.4g} [{p.value_low:.4g}, {p.value_high:.4g}]; moved most by "
                   + ", ".join(f"{name} ({delta:+.3g})" for name, delta in p.movers))
     plot_frontier(frontiers, out / "figures" / "frontier.png")

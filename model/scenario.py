@@ -383,6 +383,7 @@ class Scenario(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
                       description="letters, digits, _ . - (it names the run folder)")
     question: str = ""
+    question_zh: str = Field("", description="the question in Chinese, for the summary and report")
     run: Run = Run()
     policy: Policy
     exogenous: Exogenous = Exogenous()
@@ -414,7 +415,9 @@ class ResolvedScenario:
         return self.spec.name
 
     def digest(self) -> str:
-        blob = json.dumps({"scenario": self.data, "parameters": self.parameters.values},
+        """A hash of what the numbers depend on (the question's wording is left out)."""
+        data = {k: v for k, v in self.data.items() if k not in ("question", "question_zh")}
+        blob = json.dumps({"scenario": data, "parameters": self.parameters.values},
                           sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -483,6 +486,8 @@ def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], Ori
     if not parent_path.is_file():
         raise InputError(path, "extends", f"parent file not found: {parent}", lines.get("extends"))
     base, base_origin, files = _read_chain(parent_path, (*seen, path))
+    if "question" in data and "question_zh" not in data:
+        base = {k: v for k, v in base.items() if k != "question_zh"}  # a new question: no stale 中文
     return deep_merge(base, data), {**base_origin, **origin}, [*files, path]
 
 

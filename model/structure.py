@@ -67,6 +67,21 @@ COUNTIES: tuple[str, ...] = (
     "yifeng", "shanggao", "wanzai", "tonggu", "yiyang_mingyue",
 )
 
+#: Chinese names of the counties and districts, for planner-facing tables.
+COUNTY_NAMES_ZH: dict[str, str] = {
+    "etdz": "宜春经开区", "yuanzhou": "袁州区", "zhangshu": "樟树市", "fengcheng": "丰城市",
+    "gaoan": "高安市", "jingan": "靖安县", "fengxin": "奉新县", "yifeng": "宜丰县",
+    "shanggao": "上高县", "wanzai": "万载县", "tonggu": "铜鼓县", "yiyang_mingyue": "宜阳新区·明月山",
+}
+#: Chinese names of the segments, for planner-facing tables.
+SEGMENT_NAMES_ZH: dict[str, str] = {
+    "li_upstream": "锂电上游（锂矿、碳酸锂）", "li_materials": "锂电中游（材料）",
+    "li_cells": "锂电下游（电芯、电池包）", "li_applications": "锂电应用（整车、储能）",
+    "circular": "节能环保与循环经济", "building_ceramics": "建筑陶瓷", "building_furniture": "金属家具",
+    "biomed": "生物医药", "electronics": "电子信息", "food": "绿色食品", "equipment": "先进装备",
+    "textile": "纺织鞋服", "other": "其他工业",
+}
+
 #: Statistical line for "above-scale" (规模以上): annual revenue >= 20 million CNY = 0.2 亿元.
 ABOVE_SCALE_LINE = 0.2
 #: Size-class thresholds of the plan's targets, 亿元 of annual revenue.

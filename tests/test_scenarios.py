@@ -103,6 +103,7 @@ def test_malformed_yaml_names_line(tmp_path):
 def test_shipped_scenario_validates_and_runs(path):
     scenario = load_scenario(path)
     assert scenario.spec.question, "each shipped scenario states its question"
+    assert scenario.spec.question_zh, "... and in Chinese"
     assert path.read_text(encoding="utf-8").startswith("# Question:")
     small = scenario.updated({"run": {"population_scale": 0.2}})
     model = YichunModel(small, seed=1).run()
@@ -169,3 +170,12 @@ def test_committed_json_schema_is_current():
     committed = json.loads((SCENARIO_DIR / "scenario.schema.json").read_text(encoding="utf-8"))
     assert committed == json.loads(json.dumps(scenario_json_schema())), \
         "rebuild with: yichun-abm schema --out scenarios/scenario.schema.json"
+
+
+def test_a_new_question_drops_the_inherited_chinese_one(tmp_path):
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: baseline\nname: child\nquestion: What if?\n", encoding="utf-8")
+    assert load_scenario(child).spec.question_zh == ""
+    same = tmp_path / "same.yaml"
+    same.write_text("extends: baseline\nname: same\n", encoding="utf-8")
+    assert load_scenario(same).spec.question_zh == load_scenario("baseline").spec.question_zh

@@ -24,7 +24,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from model.analysis.targets import load_targets, target_values  # noqa: E402
+from model.analysis.targets import load_targets, percent, target_values  # noqa: E402
 from model.errors import InputError  # noqa: E402
 from model.outputs import claim  # noqa: E402
 from model.reporting.figures import chain_panels, plan_path, save_figure  # noqa: E402
@@ -126,8 +126,9 @@ def comparison_tables(runs: list[Run]) -> tuple[str, str, int]:
             *[f"{m}_minus_{base.name}_se" for m in names[1:]],
             *[f"{m}_beyond_mc_error" for m in names[1:]]]
     out.write(",".join(head) + "\n")
-    md = ["| target | " + " | ".join(names) + " | " + " | ".join(
-        f"Δ {m} (95% interval)" for m in names[1:]) + " |",
+    zh = {t.id: t.description_zh for t in load_targets().targets}
+    md = ["| 目标 target | " + " | ".join(names) + " | " + " | ".join(
+        f"Δ {m}, 百分点 pts (95% interval)" for m in names[1:]) + " |",
           "| --- |" + " ---: |" * (2 * len(names) - 1)]
     for target, met in target_outcomes(runs, n):
         cells = [float(m.mean()) for m in met]
@@ -135,9 +136,11 @@ def comparison_tables(runs: list[Run]) -> tuple[str, str, int]:
         out.write(",".join(["probability", target.id, target.scope, *[f"{c:.4g}" for c in cells],
                             *[f"{d:.4g}" for d, _, _ in pairs], *[f"{e:.4g}" for _, e, _ in pairs],
                             *[str(f).lower() for _, _, f in pairs]]) + "\n")
-        md.append(f"| {target.description} | " + " | ".join(f"{c:.2f}" for c in cells) + " | "
-                  + " | ".join(_interval(d, e, f, "{:+.2f}") for d, e, f in pairs) + " |")
-    md += ["", "| 2026 value (median; Δ is the mean paired difference) | " + " | ".join(names)
+        md.append(f"| {zh.get(target.id, '')} · {target.description} | "
+                  + " | ".join(percent(c) for c in cells) + " | "
+                  + " | ".join(_interval(100 * d, 100 * e, f, "{:+.0f}") for d, e, f in pairs)
+                  + " |")
+    md += ["", "| 2026年数值 2026 value (median; Δ is the mean paired difference) | " + " | ".join(names)
            + " | " + " | ".join(f"Δ {m} (95% interval)" for m in names[1:]) + " |",
            "| --- |" + " ---: |" * (2 * len(names) - 1)]
     y = YEARS.index(2026)
@@ -150,8 +153,10 @@ def comparison_tables(runs: list[Run]) -> tuple[str, str, int]:
                             *[str(f).lower() for _, _, f in pairs]]) + "\n")
         md.append(f"| {stat} ({scope}) | " + " | ".join(f"{m:.4g}" for m in meds) + " | "
                   + " | ".join(_interval(d, e, f, "{:+.4g}") for d, e, f in pairs) + " |")
-    md += ["", f"Δ is each scenario minus {base.name}, paired over the {n} replications the runs "
-           "share (same seeds, same posterior draws); * marks an interval that excludes zero."]
+    md += ["", f"Δ 为各情景减 {base.name}（相同随机种子与后验抽样配对）；* 表示区间不含零。 "
+           f"Δ is each scenario minus {base.name}, paired over the {n} replications the runs "
+           "share (same seeds, same posterior draws); probabilities in whole percent, their Δ in "
+           "percentage points; * marks an interval that excludes zero."]
     return out.getvalue(), "\n".join(md) + "\n", n
 
 
@@ -176,9 +181,10 @@ def fan_charts(runs: list[Run], figdir: Path) -> list[str]:
     for run, colour in zip(runs, COLOURS, strict=False):
         _fan(ax, years, run.yearly[:, :, 0, k_rev], colour, run.name)
     py, pv = plan_path()
-    ax.plot(py, pv, "k--", lw=1.2, label="plan: +9% a year from 2022")
-    ax.set(title="Above-scale revenue by scenario (median, 50% and 90% bands)", xlabel="year",
-           ylabel="revenue, 亿元 (100 million CNY)")
+    ax.plot(py, pv, "k--", lw=1.2, label="计划：年均增长9% plan: +9% a year from 2022")
+    ax.set(title="各情景规上工业营收（中位数、50%与90%区间）\nAbove-scale revenue by scenario (median, "
+                 "50% and 90% bands)", xlabel="年份 year",
+           ylabel="营收 revenue, 亿元 (100 million CNY)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     save_figure(fig, figdir / "fan_total_revenue.png")
@@ -200,9 +206,10 @@ def compare(folders: list[Path], out: Path) -> Path:
     claim(out, "compare")                  # after the runs are read: a refusal writes nothing
     write_text_atomic(out / "comparison.csv", table_csv)
     figures = fan_charts(runs, out / "figures")
-    md = [f"# Scenario comparison: {', '.join(r.name for r in runs)}", "",
-          f"Probabilities that each 2026 target is met, and key 2026 values, over the {n} "
-          "replications the runs share.", "", table_md,
+    md = [f"# 情景比较 Scenario comparison: {', '.join(r.name for r in runs)}", "",
+          f"各2026年目标的达成概率与主要2026年数值（{n}次共同模拟）。 Probabilities that each "
+          f"2026 target is met, and key 2026 values, over the {n} replications the runs share.",
+          "", table_md,
           *[f"![{f}](figures/{f})" for f in figures], ""]
     write_text_atomic(out / "comparison.md", "\n".join(md))
     return out

@@ -118,19 +118,19 @@ def plot_box(table: pd.DataFrame, box: Box, inputs: list[str], path: Path) -> No
         ax.scatter(table[name], met + spread, s=6, c=np.where(met, "#08519c", "#d94801"), alpha=0.5)
         lo, hi = box.limits.get(name, (table[name].min(), table[name].max()))
         ax.axvspan(lo, hi, fill=False, lw=2)
-        ax.set(xlabel=name, yticks=[0, 1], yticklabels=["missed", "met"],
-               title=f"{box.target}: PRIM box ({box.outcome}); coverage {box.coverage:.0%}, "
-                     f"density {box.density:.0%}")
+        ax.set(xlabel=name, yticks=[0, 1], yticklabels=["未达成 missed", "达成 met"],
+               title=f"{box.target}: PRIM 情景发现框 box ({box.outcome}); "
+                     f"覆盖率 coverage {box.coverage:.0%}, 密度 density {box.density:.0%}")
         save_figure(fig, path)
         return
     ax.scatter(table[names[0]][~met], table[names[1]][~met], s=6, c="#d94801", alpha=0.5,
-               label="missed")
-    ax.scatter(table[names[0]][met], table[names[1]][met], s=6, c="#08519c", alpha=0.5, label="met")
+               label="未达成 missed")
+    ax.scatter(table[names[0]][met], table[names[1]][met], s=6, c="#08519c", alpha=0.5, label="达成 met")
     lo = [box.limits.get(n, (table[n].min(), table[n].max()))[0] for n in names]
     hi = [box.limits.get(n, (table[n].min(), table[n].max()))[1] for n in names]
     ax.add_patch(plt.Rectangle((lo[0], lo[1]), hi[0] - lo[0], hi[1] - lo[1], fill=False, lw=2))
     ax.set(xlabel=names[0], ylabel=names[1],
-           title=f"{box.target}: PRIM box ({box.outcome}); coverage {box.coverage:.0%}, "
-                 f"density {box.density:.0%}")
+           title=f"{box.target}: PRIM 情景发现框 box ({box.outcome}); 覆盖率 coverage {box.coverage:.0%}, "
+                 f"密度 density {box.density:.0%}")
     ax.legend(fontsize=8)
     save_figure(fig, path)

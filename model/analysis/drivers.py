@@ -104,7 +104,8 @@ def drivers_markdown(rows: list[dict]) -> str:
     """One line per target: its three strongest inputs with the sign and size of their PRCC."""
     if not rows:
         return "No input varies across the replications (a run without a posterior).\n"
-    lines = ["| target | what the verdict rests on (partial rank correlation with the 2026 outcome) |",
+    lines = ["| 目标 target | 结论取决于 what the verdict rests on (partial rank correlation with the "
+             "2026 outcome) |",
              "| --- | --- |"]
     for target in dict.fromkeys(r["target"] for r in rows):
         mine = [r for r in rows if r["target"] == target]

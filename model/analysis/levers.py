@@ -130,7 +130,8 @@ def lever_effects(scenario: ResolvedScenario, replications: int, seed: int, work
     tasks = [(scenario, seed, i, draws) for i in range(replications)]
     if workers > 1:
         with process_executor(workers) as pool:
-            results = list(pool.map(_pair, tasks))
+            done = pool.map(_pair, tasks)          # in order, as they finish: a live progress line
+            results = list(progress(done, len(tasks)) if progress else done)
     else:
         results = [_pair(t) for t in (progress(tasks, len(tasks)) if progress else tasks)]
     table = np.stack(results)          # replications x (levers + 1) x 4
@@ -156,6 +157,16 @@ def lever_effects(scenario: ResolvedScenario, replications: int, seed: int, work
     return rows
 
 
+#: The levers' names in Chinese, for the table planners read.
+LEVER_NAMES_ZH = {
+    "tech_upgrade_fund": "技改资金加码", "funds_off": "取消四项专项资金", "digital_funds": "数字化资金×5",
+    "sme_fund": "中小企业资金加码", "rd_super_deduction": "研发费用加计扣除提高",
+    "no_chain_leaders": "不认定链主企业", "no_leader_priority": "链主无用地用能优先",
+    "awards_off": "取消奖励", "more_projects": "多签约项目", "realisation": "提高项目落地率",
+    "large_projects": "每年多引进5个50亿元以上项目", "no_approval_reform": "审批不提速",
+}
+
+
 def _sign(x: int) -> str:
     return {1: "+", -1: "−", 0: "±"}[x]
 
@@ -169,7 +180,9 @@ def write_lever_table(rows: list[dict[str, Any]], folder: Path, replications: in
                                       for k in keys) for r in rows]
     write_text_atomic(folder / "levers.csv", "\n".join(csv) + "\n")
     lines = [
-        "# Lever effects (paired, common random numbers)", "",
+        "# 政策工具效果（配对比较，共同随机数） Lever effects (paired, common random numbers)", "",
+        "每项政策单独改变，与基准在相同的随机数与后验抽样上配对比较；Δ = 政策 − 基准，均值 ± 标准误。",
+        "",
         f"Each lever changed alone against the baseline on the same {replications} replications "
         f"(root seed {seed}, the same posterior draw in both runs). Δ = lever − baseline, mean ± "
         "standard error over replications. 'as expected' needs the expected sign and |Δ| > 2 se "
@@ -177,13 +190,15 @@ def write_lever_table(rows: list[dict[str, Any]], folder: Path, replications: in
         "expected one (± where economics gives none); 'inert' means no outcome moved beyond 2 se.",
         "",
         f"Command: `{command}`", "",
-        "| lever | change | Δ 2026 revenue, 亿 (expected) | Δ real VA growth 2023-26, pp | "
-        "own outcome | Δ own (expected) | own as expected | revenue sign | inert |",
+        "| 政策 lever | 改变 change | Δ 2026年营收 revenue, 亿 (expected) | "
+        "Δ 2023—26年工业增加值实际增速 real VA growth, pp | 直接结果 own outcome | Δ own (expected) | "
+        "符合预期 own as expected | 营收方向 revenue sign | 无效 inert |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         lines.append(
-            f"| {r['lever']} | {r['change']} | {r['d_revenue_2026']:+.2f} ± {r['se_revenue_2026']:.2f} "
+            f"| {LEVER_NAMES_ZH.get(r['lever'], '')} {r['lever']} | {r['change']} | "
+            f"{r['d_revenue_2026']:+.2f} ± {r['se_revenue_2026']:.2f} "
             f"({_sign(r['expected_revenue'])}) | {r['d_va_growth_pp']:+.3f} ± {r['se_va_growth_pp']:.3f} | "
             f"{r['own_outcome']} | {r['d_own']:+.4g} ± {r['se_own']:.2g} ({_sign(r['expected_own'])}) | "
             f"{'yes' if r['own_as_expected'] else 'NO'} | "

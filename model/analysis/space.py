@@ -66,7 +66,7 @@ def load_space(path: Path = SPACE_FILE) -> Space:
     return space
 
 
-def set_path(data: dict[str, Any], key: str, value: float) -> None:
+def set_path(data: dict[str, Any], key: str, value: Any) -> None:
     """Set a dotted key ('a.b.0.c'); every step but the last must exist (lists by number)."""
     parts = key.split(".")
     node: Any = data
@@ -87,14 +87,18 @@ def set_path(data: dict[str, Any], key: str, value: float) -> None:
         node[last] = value
 
 
-def apply(scenario: ResolvedScenario, space: Space, values: dict[str, float]) -> ResolvedScenario:
+def apply(scenario: ResolvedScenario, space: Space,
+          values: dict[str, float | dict[int, float]]) -> ResolvedScenario:
     """The scenario with each dimension's value set (a lever absent from `values` keeps the
-    scenario's)."""
+    scenario's); a value may be a path by year ({2023: 400, 2024: 450}) where the scenario's
+    key takes one."""
     data = copy.deepcopy(scenario.data)
     for name, value in values.items():
         dim = space.dimension(name)
         try:
-            set_path(data, dim.key, float(value))
+            number = ({int(y): float(v) for y, v in value.items()} if isinstance(value, dict)
+                      else float(value))
+            set_path(data, dim.key, number)
         except (KeyError, IndexError, ValueError, TypeError):
             raise InputError(SPACE_FILE, f"{name}.key", f"'{dim.key}' is not a key of scenario "
                              f"{scenario.name}") from None

@@ -155,18 +155,22 @@ def percent(probability: float) -> str:
 
 
 def targets_markdown(rows: list[dict[str, Any]], targets: TargetsFile) -> str:
-    lines = ["| target | 2026 target | P(met) | 95% interval | median 2026 | 10–90% |",
+    zh = {t.id: t.description_zh for t in targets.targets}
+    lines = ["| 目标 target | 2026年目标值 2026 target | 达成概率 P(met) | 95% 区间 interval | "
+             "2026年中位数 median 2026 | 10–90% |",
              "| --- | ---: | ---: | --- | ---: | --- |"]
     for r in rows:
         mark = " †" if r.get("evidence") == "prior" else ""
-        lines.append(f"| {r['description']}{mark} | {r['target_value']:g} | "
+        name = f"{zh[r['target']]} · {r['description']}" if zh.get(r["target"]) else r["description"]
+        lines.append(f"| {name}{mark} | {r['target_value']:g} | "
                      f"{percent(r['probability'])} | "
                      f"{percent(r['probability_low'])}–{percent(r['probability_high'])} | "
                      f"{r['median_2026']:.4g} | {r['p10_2026']:.4g}–{r['p90_2026']:.4g} |")
     if any(r.get("evidence") == "prior" for r in rows):
-        lines += ["", "† decided by the prior, not by data: no publication gives this chain's base "
+        lines += ["", "† 由先验而非数据决定。 decided by the prior, not by data: no publication "
+                  "gives this chain's base "
                   "level, so its 2021 revenue is a parameter with a wide prior that no observation "
                   "moves (model/defaults.yaml `revenue_2021`)."]
-    lines += ["", "Targets the model cannot represent:", ""]
+    lines += ["", "模型无法表示的目标 Targets the model cannot represent:", ""]
     lines += [f"- `{n.facts_key}`: {n.reason}" for n in targets.not_represented]
     return "\n".join(lines) + "\n"

@@ -30,7 +30,7 @@ import pandas as pd
 
 from model.analysis.explore import design
 from model.analysis.space import Space, apply, public_money
-from model.analysis.targets import load_targets, target_values, wilson_interval
+from model.analysis.targets import load_targets, percent, target_values, wilson_interval
 from model.runner import run_replication
 
 CANDIDATES = 20000
@@ -257,9 +257,9 @@ def plot_frontier(frontiers: dict[str, pd.DataFrame], path) -> None:
         ax.step(f["public_money"], f["best_probability"], where="post", label=target)
     for bar in (0.5, 0.8):
         ax.axhline(bar, color="grey", lw=0.8, ls="--")
-    ax.set(xlabel="public money over 2023-2026 (fund budgets), 亿元",
-           ylabel="highest predicted P(target met)", ylim=(0, 1),
-           title="Cost-probability frontier (logistic model of the lever experiment)")
+    ax.set(xlabel="2023—2026年财政资金（专项资金预算）public money over 2023-2026, 亿元",
+           ylabel="最高预测达成概率 highest predicted P(target met)", ylim=(0, 1),
+           title="成本—概率前沿 Cost-probability frontier (logistic model of the lever experiment)")
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     save_figure(fig, path)
@@ -271,24 +271,27 @@ def package_markdown(packages: list[Package], scenario, space: Space, out) -> No
 
     base = baseline_levers(scenario, space)
     names = [d.name for d in space.levers]
-    described = {t.id: t.description for t in load_targets().targets}
-    md = [f"# What it would take: {scenario.name}", "",
+    described = {t.id: f"{t.description_zh} · {t.description}" for t in load_targets().targets}
+    md = [f"# 达成目标需要什么 What it would take: {scenario.name}", "",
+          "在探索范围内、使预测达成概率越过各门槛的最省财政资金的政策组合，并以新的模拟集合确认。 "
           "The cheapest lever package (fund budgets over 2023-2026, 亿元) whose predicted "
           "probability clears each bar, within the explored ranges (scenarios/explore/space.yaml, "
           "inside the plan's stated maxima), confirmed by a fresh ensemble at those values on "
           "the scenario's seeds and posterior draws. Attraction volume, realisation and approval "
           "time have no budget line: the package moves them as little as the bar allows.", "",
-          "| target | bar | reached | public money | confirmed P (95% interval) | predicted P | "
-          "value reached, median (90% interval) | target | " + " | ".join(names) + " |",
+          "| 目标 target | 门槛 bar | 可达 reached | 财政资金 public money, 亿元 | "
+          "确认概率 confirmed P (95% interval) | 预测概率 predicted P | "
+          "可达数值 value reached, median (90% interval) | 目标值 target | " + " | ".join(names) + " |",
           "| --- | ---: | --- | ---: | --- | ---: | --- | ---: |" + " ---: |" * len(names),
           "| (scenario's own levers) | | | | | | | | " + " | ".join(f"{base[n]:.3g}" for n in names)
           + " |"]
     thresholds = {t.id: t.threshold for t in load_targets().targets}
     rows = []
     for p in packages:
-        md.append(f"| {described[p.target]} | {p.bar} | {'yes' if p.reached else '**no**'} | "
-                  f"{p.public_money:.1f} | {p.confirmed:.2f} ({p.low:.2f}–{p.high:.2f}) | "
-                  f"{p.predicted:.2f} | {p.value:.4g} ({p.value_low:.4g}–{p.value_high:.4g}) | "
+        md.append(f"| {described[p.target]} | {percent(p.bar)} | "
+                  f"{'是 yes' if p.reached else '**否 no**'} | {p.public_money:.1f} | "
+                  f"{percent(p.confirmed)} ({percent(p.low)}–{percent(p.high)}) | "
+                  f"{percent(p.predicted)} | {p.value:.4g} ({p.value_low:.4g}–{p.value_high:.4g}) | "
                   f"{thresholds[p.target]:g} | "
                   + " | ".join(f"{p.levers[n]:.3g}" for n in names) + " |")
         rows.append({"target": p.target, "bar": p.bar, "reached": p.reached,
@@ -297,10 +300,10 @@ def package_markdown(packages: list[Package], scenario, space: Space, out) -> No
                      "value_reached": p.value, "value_p05": p.value_low,
                      "value_p95": p.value_high, **p.levers})
     out_of_reach = [p for p in packages if not p.reached]
-    md += ["", "Out of reach within the explored ranges: " + (", ".join(
+    md += ["", "探索范围内不可达 Out of reach within the explored ranges: " + (", ".join(
         f"{p.target} at P ≥ {p.bar} (the best package gets to {p.value:.4g}, 90% interval "
         f"{p.value_low:.4g}–{p.value_high:.4g}, against {thresholds[p.target]:g}; confirmed "
-        f"P = {p.confirmed:.2f})" for p in out_of_reach) or "none") + ".", "",
+        f"P = {percent(p.confirmed)})" for p in out_of_reach) or "none") + ".", "",
         "No package sets a lever worse than the scenario's own value: its better side is the "
         "economic one where the space states it (`better:` in scenarios/explore/space.yaml: "
         "more money, more projects, faster approval), else where the regression of the "
@@ -309,7 +312,7 @@ def package_markdown(packages: list[Package], scenario, space: Space, out) -> No
     for p in packages:
         if p.movers and p.target not in seen:
             seen.add(p.target)
-            md.append(f"- Levers that move {p.target} most (change over each lever's allowed "
+            md.append(f"- 影响最大的政策 Levers that move {p.target} most (change over each lever's allowed "
                       "side, the others at the scenario's values): " + ", ".join(
                           f"{name} {delta:+.3g}" for name, delta in p.movers))
     md += ["", "![frontier](figures/frontier.png)", ""]

@@ -1,6 +1,6 @@
 """Figures of a run folder, for readers without the code: units, titles, legends, sources.
 
-Labels are English with the Chinese names beside them; the CJK glyphs come from the Noto Sans
+Labels are bilingual, Chinese first; the CJK glyphs come from the Noto Sans
 CJK SC font that the ``mplfonts`` package ships, used as a fallback after DejaVu Sans.
 """
 
@@ -56,7 +56,7 @@ def _band(ax: plt.Axes, x: np.ndarray, runs: np.ndarray, label: str) -> None:
     med = np.nanmedian(runs, axis=0)
     if runs.shape[0] > 1:
         lo, hi = np.nanquantile(runs, [0.05, 0.95], axis=0)
-        ax.fill_between(x, lo, hi, color=BAND, alpha=0.6, label="90% of replications")
+        ax.fill_between(x, lo, hi, color=BAND, alpha=0.6, label="90% 的模拟 of replications")
     ax.plot(x, med, color=LINE, lw=2, marker="o", ms=3, label=label)
 
 
@@ -75,13 +75,14 @@ def revenue_vs_plan(reps: list[Replication], path: Path | None = None) -> plt.Fi
     runs = np.stack([r.yearly[:, 0, k] for r in reps])
     years = np.array(YEARS)
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    _band(ax, years, runs, "model: above-scale revenue (median)")
+    _band(ax, years, runs, "模型：规上工业营收（中位数）model: above-scale revenue (median)")
     py, pv = plan_path()
-    ax.plot(py, pv, "--", color=TARGET, lw=1.5, label="plan: +9% a year from 2022")
+    ax.plot(py, pv, "--", color=TARGET, lw=1.5, label="计划：自2022年年均增长9% plan: +9% a year from 2022")
     obs = float(load_facts().observation("rev_2022").value)
-    ax.plot([2022], [obs], "s", color="black", label="observed 2022: 5094.6")
-    ax.set(title="Yichun above-scale industrial revenue against the 869 plan's 9% path",
-           xlabel="year", ylabel="revenue, 亿元 (100 million CNY)")
+    ax.plot([2022], [obs], "s", color="black", label="2022年实际 observed 2022: 5094.6")
+    ax.set(title="宜春规上工业营收与“869”计划9%路径\nYichun above-scale industrial revenue against "
+                 "the 869 plan's 9% path",
+           xlabel="年份 year", ylabel="营收 revenue, 亿元 (100 million CNY)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return _finish(fig, path)
@@ -106,7 +107,7 @@ def chain_panels(draw, title: str, path: Path | None, legend_columns: int = 5) -
         ax.grid(alpha=0.3)
         ax.set_ylim(bottom=0)
     for ax in axes[:, 0]:
-        ax.set_ylabel("revenue, 亿元")
+        ax.set_ylabel("营收 revenue, 亿元")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=legend_columns, fontsize=8)
     fig.suptitle(title)
@@ -123,18 +124,18 @@ def chains_vs_targets(reps: list[Replication], path: Path | None = None) -> plt.
 
     def draw(ax: plt.Axes, chain: str) -> None:
         s = SCOPES.index(chain)
-        _band(ax, years, np.stack([r.yearly[:, s, k] for r in reps]), "model")
+        _band(ax, years, np.stack([r.yearly[:, s, k] for r in reps]), "模型 model")
         tgt = targets[chain]
-        ax.plot([2026], [tgt["value"]], "*", ms=12, color=TARGET, label="2026 target")
+        ax.plot([2026], [tgt["value"]], "*", ms=12, color=TARGET, label="2026年目标 2026 target")
         if "core" in tgt:
             ax.plot([2026], [tgt["core"]], "*", ms=10, mfc="none", color=TARGET,
-                    label="core manufacturing target")
+                    label="核心制造业目标 core manufacturing target")
         if chain == "lithium":
             ax.plot([o.year for o in observed], [o.value for o in observed], "s", color="black",
-                    ms=4, label="observed")
+                    ms=4, label="实际 observed")
 
-    return chain_panels(draw, "Chain revenue (all member firms; chains overlap) against the 2026 "
-                        "targets", path)
+    return chain_panels(draw, "各产业链营收与2026年目标（含链上全部企业，链间有重叠） Chain revenue (all "
+                        "member firms; chains overlap) against the 2026 targets", path)
 
 
 def lithium_price_and_revenue(reps: list[Replication], path: Path) -> None:
@@ -143,16 +144,17 @@ def lithium_price_and_revenue(reps: list[Replication], path: Path) -> None:
     months = np.arange(reps[0].monthly.shape[0])
     runs = np.stack([r.monthly[:, s, k] for r in reps])
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    _band(ax, months, runs, "lithium chain revenue (model, median)")
-    ax.set_ylabel("monthly revenue, 亿元 (100 million CNY)", color=LINE)
+    _band(ax, months, runs, "锂电产业链营收（模型中位数） lithium chain revenue (model, median)")
+    ax.set_ylabel("月营收 monthly revenue, 亿元 (100 million CNY)", color=LINE)
     ax2 = ax.twinx()
     prices = np.stack([r.lithium_price for r in reps])
     ax2.plot(months, np.median(prices, axis=0) / 1e4, color="darkorange", lw=1.8,
-             label="lithium carbonate 碳酸锂 price (data, then scenario)")
-    ax2.set_ylabel("price, 万元/吨 (10,000 CNY per tonne)", color="darkorange")
+             label="碳酸锂价格（数据，其后为情景） lithium carbonate price (data, then scenario)")
+    ax2.set_ylabel("价格 price, 万元/吨 (10,000 CNY per tonne)", color="darkorange")
     ticks = months[::6]
     ax.set_xticks(ticks, [month_label(t) for t in ticks], rotation=45, fontsize=8)
-    ax.set_title("Lithium carbonate price and the lithium chain's nominal revenue")
+    ax.set_title("碳酸锂价格与锂电产业链名义营收\n"
+                 "Lithium carbonate price and the lithium chain's nominal revenue")
     lines = ax.get_legend_handles_labels()
     lines2 = ax2.get_legend_handles_labels()
     ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="upper right")

@@ -34,22 +34,25 @@ def write_target_tables(folder: Path, scenario: ResolvedScenario, reps: list[Rep
     measured = measurement_rows(yearly)
     write_text_atomic(folder / "measurement.csv", measurement_csv(measured))
     report = [
-        f"# {scenario.name}: the 869 plan's 2026 targets", "",
+        f"# {scenario.name}：“869”计划2026年目标 · the 869 plan's 2026 targets", "",
+        f"> {scenario.spec.question_zh.strip()}" if scenario.spec.question_zh else "", "",
         f"> {scenario.spec.question.strip()}" if scenario.spec.question else "", "",
+        f"{len(reps)} 次模拟；概率为达成目标的模拟所占比例，区间为蒙特卡洛误差的95% Wilson区间。 "
         f"{len(reps)} replications; probabilities are shares of replications meeting each target, "
         "with 95% Wilson intervals for the Monte-Carlo error.", "",
-        "## Target probabilities", "", targets_markdown(rows, targets),
-        "## What each verdict rests on", "",
+        "## 目标达成概率 Target probabilities", "", targets_markdown(rows, targets),
+        "## 结论取决于什么 What each verdict rests on", "",
+        "对各目标2026年结果影响最大的三个输入（偏秩相关，正号表示该输入越高结果越好）。 "
         "The three inputs that move each target's 2026 outcome most over the replications "
         "(each on its own posterior draw and carbonate price path): partial rank correlations, "
         "so a positive sign means a higher value of the input raises the outcome. "
         "`carbonate_price_2025_2026` is the scenario's price uncertainty.", "",
         drivers_markdown(drivers),
-        "## How growth is measured: volumes beside measured growth", "",
+        "## 增长如何计量：实物量与计量增速 How growth is measured: volumes beside measured growth", "",
         measurement_markdown(measured),
-        "## Are the plan's targets consistent with each other?", "", md,
-        "## Figures", "", *[f"![{name}](figures/{name})" for name in figures], "",
-        "## Notes", "", CHAIN_OVERLAP_NOTE, "",
+        "## 各目标之间是否一致？ Are the plan's targets consistent with each other?", "", md,
+        "## 图 Figures", "", *[f"![{name}](figures/{name})" for name in figures], "",
+        "## 说明 Notes", "", CHAIN_OVERLAP_NOTE, "",
     ]
     write_text_atomic(folder / "report.md", "\n".join(report))
     return rows

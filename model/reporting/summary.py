@@ -224,8 +224,11 @@ def summary_markdown(folder: Path, run: tuple[dict[str, Any], list[dict[str, str
     groups = grouped_lines(rows)
     head = page_head(manifest, groups)
     out = [f"# {head['title_zh']}", f"*{head['title_en']}*", ""]
+    if head["question_zh"]:
+        out += [f"> **情景问题：** {head['question_zh']}", ""]
     if head["question"]:
-        out += [f"> **情景问题 Question:** {head['question']}", ""]
+        out += [f"> **Question:** {head['question']}" if head["question_zh"]
+                else f"> **情景问题 Question:** {head['question']}", ""]
     out += [f"**一览 At a glance** ({head['replications']} 次模拟 replications): " + "; ".join(
         f"{LIGHTS[k][1]} {LIGHTS[k][2]}: {n}" for k, n in head["counts"].items()), ""]
     for chain, lines in groups.items():
@@ -253,6 +256,7 @@ def page_head(manifest: dict[str, Any], groups: dict[str, list[Line]]) -> dict[s
         "title_zh": f"宜春“869”行动计划 2026 年目标 · 情景 {name}",
         "title_en": f"Yichun's 869 plan: the 2026 targets under scenario {name}",
         "question": " ".join(str(spec.get("question") or "").split()),
+        "question_zh": "".join(str(spec.get("question_zh") or "").split()),
         "replications": manifest.get("seed", {}).get("replications", "?"),
         "counts": {key: sum(line.light == key for lines in groups.values() for line in lines)
                    for key in LIGHTS},
@@ -286,8 +290,11 @@ def summary_html_fragment(folder: Path,
     esc = html.escape
     parts = [f"<style>{CSS}</style>", f"<h1>{esc(head['title_zh'])}</h1>",
              f"<div class='en'>{esc(head['title_en'])}</div>"]
+    if head["question_zh"]:
+        parts.append(f"<p class='question'><b>情景问题：</b>{esc(head['question_zh'])}</p>")
     if head["question"]:
-        parts.append(f"<p class='question'><b>情景问题 Question:</b> {esc(head['question'])}</p>")
+        label = "Question:" if head["question_zh"] else "情景问题 Question:"
+        parts.append(f"<p class='question'><b>{label}</b> {esc(head['question'])}</p>")
     parts.append(f"<p class='glance'><b>一览 At a glance</b> ({esc(str(head['replications']))} 次模拟 "
                  "replications): " + "".join(
                      f"<span>{_dot(k)}{LIGHTS[k][1]} <i>{LIGHTS[k][2]}</i>: <b>{n}</b></span>"
