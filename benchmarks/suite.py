@@ -9,7 +9,8 @@ Prints, from one invocation:
 4. a baseline ensemble on 2 worker processes (``run_ensemble``, as ``run`` runs it): wall
    time, replications per second, the time 1,000 would take, and each worker's resident
    memory after its first and its last replication (flat: no growth) and its peak;
-5. the last full calibration's time (from the committed posterior's manifest).
+5. the last full calibration's time (from the committed posterior's manifest);
+6. a nowcast of one new figure on the committed posterior (benchmarks/nowcast_bench.py).
 """
 
 from __future__ import annotations
@@ -173,3 +174,12 @@ def main(sizes: tuple[str, ...] = tuple(SCALES), ensemble: int = 200) -> None:
         print(f"   reference table of {m['total_simulations']} simulations: "
               f"{m['table_wall_seconds_all_sessions'] / 60:.1f} min over all sessions "
               f"(`yichun-abm calibrate calibration/default.yaml` to measure again)")
+    print("6. nowcast of one new figure on the committed posterior")
+    if (CALIBRATION_MANIFEST.parent / "panel.npz").exists():
+        from benchmarks.nowcast_bench import bench_nowcast
+
+        r = bench_nowcast()
+        print(f"   {r['command_seconds']:.1f} s for the whole command in a fresh process, "
+              f"{r['update_seconds']:.2f} s for the update alone (no new simulation)")
+    else:
+        print("   no panel (`yichun-abm calibrate calibration/default.yaml --panel` makes it)")

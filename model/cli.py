@@ -22,6 +22,8 @@ from model.errors import InputError
 from model.outputs import check_folder, claim
 from model.paths import BASELINE, POSTERIOR_DIR, PROJECT_ROOT, results_dir
 
+DEFAULT_CALIBRATION = PROJECT_ROOT / "calibration" / "default.yaml"
+
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
@@ -239,6 +241,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print(f"calibration '{calib.config.name}': {manifest['total_simulations']} simulations "
           f"({manifest['rows_reused']} reused), {manifest['accepted']} accepted, "
           f"{manifest['wall_seconds_this_session'] / 60:.1f} min -> {out}")
+    if args.panel:
+        from model.calibration.panel import build_panel
+
+        started = time.perf_counter()
+        build_panel(calib, out, progress=not args.quiet)
+        print(f"year-to-date panel of the table's rows through 2026 "
+              f"({time.perf_counter() - started:.0f} s) -> {out / 'panel.npz'}")
     write_forecasts(calib, out, args)
     if args.truths:
         run_recovery(calib, out, args)
@@ -246,6 +255,79 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         write_fit(calib, out, args)
     print(f"total {(time.perf_counter() - start) / 60:.1f} min")
     return 0
+
+
+def cmd_nowcast(args: argparse.Namespace) -> int:
+    from model.analysis.targets import percent
+    from model.calibration.abc import load_table
+    from model.calibration.nowcast import (
+        load_figures,
+        nowcast,
+        posterior_draws,
+        replay_origin,
+    )
+    from model.calibration.panel import load_panel
+    from model.reporting.nowcast_report import write_nowcast
+    from model.yamlio import write_json_atomic
+
+    start = time.perf_counter()
+    calib = load_calibration(args)
+    folder = Path(args.posterior) if args.posterior and Path(args.posterior).is_dir() else (
+        POSTERIOR_DIR / (args.posterior or calib.config.name))
+    figures = load_figures(Path(args.figures), calib, replay=args.replay)
+    out = Path(args.out) if args.out else results_dir() / f"nowcast_{Path(args.figures).stem}"
+    check_folder(out, "nowcast")
+    table = load_table(calib, folder)
+    panel = load_panel(calib, folder, table.n)
+    result = nowcast(calib, table, panel, figures, replay_origin(figures) if args.replay else None)
+    seconds = time.perf_counter() - start
+    out = claim(out, "nowcast")
+    draws = posterior_draws(calib, result.final, calib.config.abc.posterior_draws)
+    write_json_atomic(out / "draws.json", {"parameters": calib.names, "draws": draws})
+    confirm = confirm_nowcast(calib, result, draws, args, out) if args.confirm else None
+    command = " ".join(["yichun-abm nowcast", args.figures] + (["--replay"] if args.replay else [])
+                       + ([f"--confirm {args.confirm}"] if args.confirm else []))
+    write_nowcast(result, out, command, seconds, confirm)
+    print(f"nowcast of {len(figures)} figure(s) in {seconds:.1f} s, no new simulation "
+          f"-> {out / 'nowcast.md'}")
+    for fig, pct in zip(result.figures, result.percentiles, strict=True):
+        print(f"  {fig.id}: published {fig.value:g}, the model's percentile before it: {pct:.0f}")
+    for j, before in enumerate(result.stages[0]):
+        path = " -> ".join(percent(stage[j]["probability"]) for stage in result.stages)
+        print(f"  {before['description_zh']} P: {path}")
+    if confirm:
+        agree = sum(c["agree"] for c in confirm)
+        print(f"  confirmed by {args.confirm} fresh replications: {agree} of {len(confirm)} "
+              "targets agree with the fast answer within their Monte-Carlo intervals")
+    return 0
+
+
+def confirm_nowcast(calib, result, draws: list[dict], args: argparse.Namespace,
+                    out: Path) -> list[dict]:
+    """The calibration scenario re-run on the nowcast's posterior: each target's probability
+    beside the fast one, agreeing when their difference is inside the combined 95% error."""
+    import numpy as np
+
+    from model.analysis.targets import evaluate, load_targets
+    from model.runner import load_replications, run_ensemble
+
+    scenario, seed = calib.scenario, calib.scenario.spec.run.seed
+    folder = out / "confirm"
+    run_ensemble(scenario, folder, args.confirm, seed, workers=args.workers or 1, draws=draws,
+                 progress=_progress(not args.quiet))
+    reps = load_replications(folder, args.confirm)
+    rows = {r["target"]: r for r in evaluate(load_targets(), np.stack([r.yearly for r in reps]))}
+    confirm = []
+    for fast in result.stages[-1]:
+        slow = rows[fast["target"]]
+        se_fast = (fast["high"] - fast["low"]) / (2 * 1.96)
+        se_slow = (slow["probability_high"] - slow["probability_low"]) / (2 * 1.96)
+        gap = abs(fast["probability"] - slow["probability"])
+        confirm.append({"target": fast["target"], "fast": fast["probability"],
+                        "confirmed": slow["probability"], "low": slow["probability_low"],
+                        "high": slow["probability_high"],
+                        "agree": bool(gap <= 1.96 * np.hypot(se_fast, se_slow) + 1e-9)})
+    return confirm
 
 
 def write_forecasts(calib, out: Path, args: argparse.Namespace) -> None:
@@ -484,11 +566,12 @@ def cmd_anchors(args: argparse.Namespace) -> int:
     scenario, seed, draws, folder = _scenario_and_draws(args, "anchors")
     start = time.perf_counter()
     check_folder(folder, "anchors")
-    rows = anchor_rows(scenario, seed, args.replications, draws)
+    rows = anchor_rows(scenario, seed, args.replications, draws, _progress(not args.quiet))
     claim(folder, "anchors")
     write_text_atomic(folder / "anchors.csv", anchors_csv(rows))
     table = anchors_markdown(rows, args.replications)
-    write_text_atomic(folder / "anchors.md", f"# Anchor plants: {scenario.name}\n\n{table}")
+    write_text_atomic(folder / "anchors.md",
+                      f"# 重点企业产能与产量 Anchor plants: {scenario.name}\n\n{table}")
     print(table)
     print(f"{args.replications} replications in {time.perf_counter() - start:.0f} s -> "
           f"{folder / 'anchors.md'}")
@@ -644,6 +727,9 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--fit-replications", type=COUNT, default=100,
                      help="posterior-predictive replications for the fit report")
     cal.add_argument("--no-fit", action="store_true", help="skip the fit report")
+    cal.add_argument("--panel", action="store_true",
+                     help="also keep every row's year-to-date panel and 2026 outcomes (re-runs "
+                     "the rows through 2026) for `yichun-abm nowcast`")
     cal.add_argument("--truths", type=TRUTHS, default=0,
                      help="also run the synthetic recovery over this many prior truths")
     cal.add_argument("--quiet", action="store_true")
@@ -709,6 +795,24 @@ def build_parser() -> argparse.ArgumentParser:
                      help="folder for levers.csv and levers.md (default results/levers_<name>)")
     lev.add_argument("--quiet", action="store_true")
     lev.set_defaults(func=cmd_levers)
+    now = sub.add_parser("nowcast", help="update the posterior and the target probabilities "
+                         "with newly published figures, from the reference table (no new runs)")
+    now.add_argument("figures", help="YAML of new figures (observations' format with a value; "
+                     "see calibration/figures/)")
+    now.add_argument("--config", default=str(DEFAULT_CALIBRATION),
+                     help="calibration config (default calibration/default.yaml)")
+    now.add_argument("--posterior", help="posterior folder or name (default: the config's)")
+    now.add_argument("--out", type=output_path,
+                     help="folder for nowcast.md (default results/nowcast_<figures file>)")
+    now.add_argument("--replay", action="store_true", help="start before the first figure "
+                     "(the calibration's data published by then) and add them in date order")
+    now.add_argument("--confirm", type=COUNT, default=0,
+                     help="re-run the calibration scenario on the new posterior with N "
+                     "replications to check the fast answer")
+    now.add_argument("--workers", type=WORKERS, help="worker processes for --confirm")
+    now.add_argument("--quiet", action="store_true", help="no progress bar")
+    now.set_defaults(func=cmd_nowcast)
+
     anc = sub.add_parser("anchors", help="the anchor plants' capacity and output in GWh and "
                          "tonnes a year, beside their published sizes")
     anc.add_argument("scenario", nargs="?", default=str(BASELINE))
@@ -717,6 +821,7 @@ def build_parser() -> argparse.ArgumentParser:
     anc.add_argument("--posterior", help="posterior folder or name ('none' for the defaults)")
     anc.add_argument("--out", type=output_path,
                      help="folder for anchors.csv and anchors.md (default results/anchors_<name>)")
+    anc.add_argument("--quiet", action="store_true", help="no progress bar")
     anc.set_defaults(func=cmd_anchors)
 
     bench = sub.add_parser("bench", help="time full 2022-2026 runs of the engine")

@@ -47,6 +47,14 @@ def run_from_empty_directory(env: Path, tmp_path: Path) -> None:
                                "import model.paths as p; print(p.PROJECT_ROOT)"],
                               cwd=work, capture_output=True, text=True, check=True).stdout
     assert str(env) in imported and "shipped" in imported   # the installed copy, not the clone
+    # the dashboard and the nowcast's figure files ship too
+    shipped = subprocess.run([str(env / "bin" / "python"), "-c",
+                              "import model.dashboard.logic, model.paths as p; "
+                              "print(sorted(x.name for x in (p.PROJECT_ROOT / 'calibration' / "
+                              "'figures').glob('*.yaml')))"],
+                             cwd=work, capture_output=True, text=True)
+    assert shipped.returncode == 0, shipped.stderr
+    assert "replay_2023_2025.yaml" in shipped.stdout
 
 
 def test_wheel_installs_and_runs_the_baseline_anywhere(tmp_path):

@@ -5,6 +5,7 @@ month by month (the plants are Mesa agents: ``model.anchor_firm``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -32,12 +33,14 @@ PLANTS = (
 
 
 def anchor_rows(scenario: ResolvedScenario, seed: int, replications: int,
-                draws: list[dict[str, Any]] | None = None) -> list[dict]:
+                draws: list[dict[str, Any]] | None = None,
+                progress: Callable[[Any, int], Any] | None = None) -> list[dict]:
     """Per plant and year: median and range over replications of year-end capacity and the
-    year's output, in GWh or tonnes a year."""
+    year's output, in GWh or tonnes a year; `progress` wraps the replications (a live line)."""
     ids = [a.id for a in load_anchors()]
     results: dict[tuple[str, int, str], list[float]] = {}
-    for index in range(replications):
+    indices = range(replications)
+    for index in progress(indices, replications) if progress else indices:
         run = scenario.with_parameters(draws[index % len(draws)]) if draws else scenario
         model = YichunModel(run, seed=replication_seed(seed, index))
         units = physical_units(model)

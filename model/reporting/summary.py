@@ -116,6 +116,28 @@ def _float(text: str) -> float:
     return float(text) if text not in ("", None) else float("nan")
 
 
+def monitoring(manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """When the run's posterior is a nowcast's (``yichun-abm nowcast``): the figures it added,
+    where each fell in the model's band before it was added, and the probabilities it moved
+    most. Empty otherwise."""
+    folder = (manifest.get("posterior") or {}).get("folder")
+    path = Path(folder) / "nowcast.json" if folder else None
+    if path is None or not path.is_file():
+        return []
+    record = read_json(path, "nowcast record")
+    out = []
+    for fig in record.get("figures", []):
+        out.append((f"{fig['id']}（{fig['period']}，{fig['scope']}）公布 {fig['value']:g}，"
+                    f"位于模型此前预测的第 {fig['percentile']:.0f} 百分位",
+                    f"{fig['id']} ({fig['period']}, {fig['scope']}): published {fig['value']:g}, "
+                    f"at percentile {fig['percentile']:.0f} of the model's band before it"))
+    for move in record.get("largest_moves", []):
+        out.append((f"{move['description_zh']}：达成概率 {percent(move['before'])} → "
+                    f"{percent(move['after'])}",
+                    f"{move['target']}: P {percent(move['before'])} → {percent(move['after'])}"))
+    return out
+
+
 def assumptions(manifest: dict[str, Any]) -> list[tuple[str, str]]:
     """The scenario's main assumptions, (Chinese, English)."""
     spec = manifest.get("scenario_resolved") or {}
@@ -240,7 +262,9 @@ def summary_markdown(folder: Path, run: tuple[dict[str, Any], list[dict[str, str
             name = f"{line.zh}{' †' if line.prior else ''}<br>*{line.en}*"
             out.append("| " + " | ".join([name, *cells(line), signal]) + " |")
         out.append("")
-    for title, items in (("结论取决于 What the verdicts rest on", verdict_drivers(folder)),
+    for title, items in (("最新公布数据 Monitoring: the latest published figures",
+                          monitoring(manifest)),
+                         ("结论取决于 What the verdicts rest on", verdict_drivers(folder)),
                          ("假设 Assumptions", assumptions(manifest)), ("注意 Caveats", caveats(groups))):
         if not items:
             continue
@@ -311,7 +335,9 @@ def summary_html_fragment(folder: Path,
                       f"<span class='en'>{LIGHTS[line.light][2]}</span></td>")
             parts.append(f"<tr>{name}{numbers}{signal}</tr>")
         parts.append("</table>")
-    for title, items in (("结论取决于 <i>What the verdicts rest on</i>", verdict_drivers(folder)),
+    for title, items in (("最新公布数据 <i>Monitoring: the latest published figures</i>",
+                          monitoring(manifest)),
+                         ("结论取决于 <i>What the verdicts rest on</i>", verdict_drivers(folder)),
                          ("假设 <i>Assumptions</i>", assumptions(manifest)),
                          ("注意 <i>Caveats</i>", caveats(groups))):
         if not items:
