@@ -539,6 +539,38 @@ def _scenario_and_draws(args: argparse.Namespace, kind: str) -> tuple:
     return scenario, seed, draws, folder
 
 
+def cmd_attribute(args: argparse.Namespace) -> int:
+    from model.analysis.attribution import GROUPS_FILE, attribute, load_groups
+    from model.reporting.attribution_report import write_attribution
+    from model.reporting.summary import write_summary
+    from model.scenario import load_scenario
+
+    scenario, seed, draws, folder = _scenario_and_draws(args, "attribution")
+    against = load_scenario(args.against)
+    groups = load_groups(Path(args.groups) if args.groups else GROUPS_FILE)
+    check_folder(folder, "attribution")
+    compile_once(quiet=args.quiet)
+    start = time.perf_counter()
+    claim(folder, "attribution")           # the coalitions are saved inside as they finish
+    result = attribute(scenario, against, groups, args.replications, seed,
+                       folder / "coalitions", args.workers, draws, args.permutations,
+                       _progress(not args.quiet))
+    seconds = time.perf_counter() - start
+    command = " ".join(["yichun-abm attribute", args.scenario, f"--against {args.against}",
+                        f"--replications {args.replications}"]
+                       + ([f"--groups {args.groups}"] if args.groups else []))
+    record = write_attribution(result, groups, folder, scenario.name, against.name,
+                               scenario.digest(), command, seconds, seed)
+    print(f"attribution of {scenario.name} against {against.name}: {result.runs} runs "
+          f"({result.coalitions} coalitions) in {seconds:.0f} s -> {folder / 'attribution.md'}")
+    print(f"  2026 revenue {record['revenue_2026']:+.1f} 亿 [{record['low']:+.1f}, "
+          f"{record['high']:+.1f}]; most from {record['top_group']}")
+    run_folder = folder.parent / scenario.name
+    if (run_folder / "manifest.json").is_file():
+        write_summary(run_folder)          # its summary gains the attribution line
+    return 0
+
+
 def cmd_levers(args: argparse.Namespace) -> int:
     from model.analysis.levers import lever_effects, write_lever_table
 
@@ -795,6 +827,23 @@ def build_parser() -> argparse.ArgumentParser:
                      help="folder for levers.csv and levers.md (default results/levers_<name>)")
     lev.add_argument("--quiet", action="store_true")
     lev.set_defaults(func=cmd_levers)
+    att = sub.add_parser("attribute", help="split the difference between a scenario and its "
+                         "counterfactual among the plan's policy groups (Shapley values)")
+    att.add_argument("scenario", nargs="?", default=str(BASELINE))
+    att.add_argument("--against", default="no_new_policy",
+                     help="the counterfactual scenario (default no_new_policy)")
+    att.add_argument("--groups", help="policy groups YAML (default scenarios/attribution/groups.yaml)")
+    att.add_argument("--replications", type=REPLICATIONS, default=40)
+    att.add_argument("--permutations", type=COUNT, default=64,
+                     help="orders sampled when there are more than 8 groups")
+    att.add_argument("--seed", type=SEED, help="root seed (default: the scenario's run.seed)")
+    att.add_argument("--posterior", help="posterior folder or name ('none' for the defaults)")
+    att.add_argument("--workers", type=WORKERS, default=1)
+    att.add_argument("--out", type=output_path,
+                     help="folder (default results/attribution_<scenario>)")
+    att.add_argument("--quiet", action="store_true", help="no progress bar")
+    att.set_defaults(func=cmd_attribute)
+
     now = sub.add_parser("nowcast", help="update the posterior and the target probabilities "
                          "with newly published figures, from the reference table (no new runs)")
     now.add_argument("figures", help="YAML of new figures (observations' format with a value; "

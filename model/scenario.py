@@ -432,6 +432,15 @@ class ResolvedScenario:
         params = Parameters(deep_merge(self.parameters.values, changes.get("parameters", {})))
         return ResolvedScenario(spec, data, self.files, params)
 
+    def replaced(self, data: dict[str, Any]) -> ResolvedScenario:
+        """Another scenario's data, validated, with this one's parameters (the policy
+        coalitions of an attribution: parts of two scenarios that share their parameters)."""
+        try:
+            spec = Scenario.model_validate(data)
+        except ValidationError as exc:
+            raise validation_errors(exc, Scenario, lambda loc: ("<coalition>", None)) from None
+        return ResolvedScenario(spec, data, self.files, self.parameters)
+
     def with_parameters(self, overrides: dict[str, Any]) -> ResolvedScenario:
         """Same scenario with parameter values replaced, e.g. by a posterior draw.
 

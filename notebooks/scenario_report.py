@@ -18,6 +18,7 @@ run_dirs = ["../results/baseline"]
 figure_dir = "report_figures"
 explore_dir = "../results/explore_baseline"          # `yichun-abm explore` output, if any
 what_it_takes_dir = "../results/what_it_takes_baseline"  # `yichun-abm what-it-takes` output
+attribution_dir = "../results/attribution_baseline"      # `yichun-abm attribute` output
 
 # %%
 import warnings
@@ -159,3 +160,12 @@ show_page(explore_dir, "discovery.md", "No exploration yet: run `yichun-abm expl
 
 # %%
 show_page(what_it_takes_dir, "what_it_takes.md", "No answer yet: run `yichun-abm what-it-takes`.")
+
+# %% [markdown]
+# ## What each policy contributed 政策贡献
+# From `yichun-abm attribute`: the difference between the scenario and its counterfactual
+# (no_new_policy) split among the plan's policy groups by Shapley values, year by year, with
+# the cost-effectiveness of the funds and awards.
+
+# %%
+show_page(attribution_dir, "attribution.md", "No attribution yet: run `yichun-abm attribute`.")

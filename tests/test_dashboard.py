@@ -102,6 +102,17 @@ def test_the_exported_settings_are_a_scenario_that_runs_the_same(tmp_path):
         assert logic.current_value(loaded, d) == values[name], name
 
 
+def test_a_typed_figure_is_checked_before_anything_is_read():
+    """The dashboard's nowcast box: a figure the calibration already holds, or a value that is
+    not a number, is a message (never an exception), with or without the panel."""
+    assert "already in the calibration as 'va_growth_2022'" in logic.nowcast_figure(
+        "value_added", "total", 2022, 12, 9.0, 1.5)[1]
+    assert "not usable" in logic.nowcast_figure("value_added", "total", 2026, 2, "abc", 1.5)[1]
+    assert "negative" in logic.nowcast_figure("revenue", "total", 2026, 2, 9, -1)[1]
+    answer, problem = logic.nowcast_figure("revenue", "etdz", 2026, 3, 12.0, 3.0)
+    assert (answer and answer["rows"] and 0 <= answer["percentile"] <= 100) or "--panel" in problem
+
+
 def test_traffic_lights_and_interval_note():
     assert [logic.light(p) for p in (0.85, 0.6, 0.1)] == ["绿 green", "黄 amber", "红 red"]
     assert "±10" in logic.interval_note(100) and "12" in logic.interval_note(12)
@@ -250,6 +261,21 @@ def test_dashboard_in_a_real_browser(dashboard):
                    and not d.find_elements(By.CLASS_NAME, "stale-marker"))
         assert "2023: 900" in text_of("settings-table")
         driver.save_screenshot(str(ARTIFACTS / "dashboard_after_lever.png"))
+
+        # a newly published figure typed in: what it changes (or, without the calibration's
+        # panel, one line saying how to make it)
+        driver.find_element(By.XPATH, "//*[contains(text(),'A newly published figure')]").click()
+        box = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".figure-value input")))
+        box.click()
+        box.send_keys("9")
+        box.send_keys(Keys.TAB)
+        driver.find_element(By.CLASS_NAME, "figure-button").click()
+        wait.until(lambda d: d.find_elements(By.CLASS_NAME, "nowcast-table")
+                   or d.find_elements(By.CLASS_NAME, "figure-problem"))
+        problem = text_of("figure-problem")
+        assert text_of("nowcast-table") or "--panel" in problem, problem
+        assert "Traceback" not in driver.find_element(By.TAG_NAME, "body").text
+        driver.save_screenshot(str(ARTIFACTS / "dashboard_nowcast.png"))
     finally:
         driver.quit()
 

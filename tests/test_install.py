@@ -55,6 +55,11 @@ def run_from_empty_directory(env: Path, tmp_path: Path) -> None:
                              cwd=work, capture_output=True, text=True)
     assert shipped.returncode == 0, shipped.stderr
     assert "replay_2023_2025.yaml" in shipped.stdout
+    groups = subprocess.run([str(env / "bin" / "python"), "-c",
+                             "from model.analysis.attribution import load_groups; "
+                             "print(sorted(load_groups()))"], cwd=work, capture_output=True,
+                            text=True)
+    assert groups.returncode == 0 and "chain_leaders" in groups.stdout, groups.stderr
 
 
 def test_wheel_installs_and_runs_the_baseline_anywhere(tmp_path):

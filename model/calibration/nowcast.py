@@ -69,34 +69,41 @@ def load_figures(path: Path, calib: Calibration, replay: bool = False) -> list[F
                          lines.get(f"figures[{loc[1]}]") if len(loc) > 1 else None) from None
     if not parsed.figures:
         raise InputError(path, "figures", "expected at least one figure")
-    known = {} if replay else {o.id: o for o in calib.observations}
+    known = [] if replay else calib.observations
     seen: set[str] = set()
     for fig in parsed.figures:
-        where = f"figures[{fig.id}]"
         if fig.id in seen:
-            raise InputError(path, f"{where}.id", "duplicate id; ids must be unique")
+            raise InputError(path, f"figures[{fig.id}].id", "duplicate id; ids must be unique")
         seen.add(fig.id)
-        if fig.id in known:
-            raise InputError(path, f"{where}.id", f"'{fig.id}' is already in the calibration "
-                             f"({calib.source})")
-        twin = next((o.id for o in known.values() if _same_quantity(o, fig)), None)
-        if twin:
-            raise InputError(path, where, f"the same figure is already in the calibration as "
-                             f"'{twin}' ({calib.source})")
-        for key in ("statistic", "denominator"):
-            stat = getattr(fig, key)
-            if stat is not None and stat not in PANEL_STATS:
-                raise InputError(path, f"{where}.{key}", f"'{stat}' is not in the year-to-date "
-                                 f"panel; expected one of {list(PANEL_STATS)}")
-        if fig.upper is not None and fig.upper <= fig.value:
-            raise InputError(path, f"{where}.upper", f"must exceed the lower end {fig.value}")
-        if fig.published is not None:
-            try:
-                month_index(fig.published)
-            except (ValueError, InputError):
-                raise InputError(path, f"{where}.published",
-                                 f"expected a month YYYY-MM, got '{fig.published}'") from None
+        check_figure(fig, calib, known, path)
     return sorted(parsed.figures, key=_published)
+
+
+def check_figure(fig: Figure, calib: Calibration, known: list[Observation],
+                 path: Path | str = "figure") -> None:
+    """A figure the calibration (its observations `known`) does not already hold, read on the
+    panel's statistics; otherwise an InputError naming the entry and the key."""
+    where = f"figures[{fig.id}]"
+    if any(o.id == fig.id for o in known):
+        raise InputError(path, f"{where}.id", f"'{fig.id}' is already in the calibration "
+                         f"({calib.source})")
+    twin = next((o.id for o in known if _same_quantity(o, fig)), None)
+    if twin:
+        raise InputError(path, where, f"the same figure is already in the calibration as "
+                         f"'{twin}' ({calib.source})")
+    for key in ("statistic", "denominator"):
+        stat = getattr(fig, key)
+        if stat is not None and stat not in PANEL_STATS:
+            raise InputError(path, f"{where}.{key}", f"'{stat}' is not in the year-to-date "
+                             f"panel; expected one of {list(PANEL_STATS)}")
+    if fig.upper is not None and fig.upper <= fig.value:
+        raise InputError(path, f"{where}.upper", f"must exceed the lower end {fig.value}")
+    if fig.published is not None:
+        try:
+            month_index(fig.published)
+        except (ValueError, InputError):
+            raise InputError(path, f"{where}.published",
+                             f"expected a month YYYY-MM, got '{fig.published}'") from None
 
 
 def _published(fig: Figure) -> int:
@@ -104,8 +111,12 @@ def _published(fig: Figure) -> int:
 
 
 def _same_quantity(a: Observation, b: Observation) -> bool:
-    return (a.statistic, a.denominator, a.scope, a.kind, a.period.month_span(), a.period.year) == \
-        (b.statistic, b.denominator, b.scope, b.kind, b.period.month_span(), b.period.year)
+    """The same statistic over the same months (a full year is January to December)."""
+    def months(o: Observation) -> tuple[int, int]:
+        return o.period.month_span() or (month_index(f"{o.period.year}-01"), o.end_month())
+
+    return (a.statistic, a.denominator, a.scope, a.kind, months(a)) == \
+        (b.statistic, b.denominator, b.scope, b.kind, months(b))
 
 
 def figure_values(figures: list[Figure], panel: Panel) -> np.ndarray:

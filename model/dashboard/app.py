@@ -205,6 +205,49 @@ def Figures(ens: logic.Ensemble) -> None:
             solara.Image(image)
 
 
+figure_kind = solara.reactive("value_added")
+figure_scope = solara.reactive("total")
+figure_months = solara.reactive(2)
+figure_value = solara.reactive("")
+figure_sd = solara.reactive("1.5")
+nowcast_answer: solara.Reactive[dict | None] = solara.reactive(None)
+nowcast_problem = solara.reactive("")
+
+
+def add_figure() -> None:
+    answer, message = logic.nowcast_figure(figure_kind.value, figure_scope.value, 2026,
+                                           figure_months.value, figure_value.value,
+                                           figure_sd.value)
+    nowcast_problem.value = message or ""
+    nowcast_answer.value = answer
+
+
+@solara.component
+def Nowcast() -> None:
+    """A newly published 2026 year-to-date figure, typed in: where it falls in the model's band
+    and what it changes (`yichun-abm nowcast` on the baseline's calibration, no new runs)."""
+    from model.structure import SCOPES
+
+    with solara.Details("新公布数据 A newly published figure (nowcast, baseline calibration)"):
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.Select("指标 figure", values=list(logic.FIGURE_KINDS), value=figure_kind)
+            solara.Select("范围 scope", values=list(SCOPES), value=figure_scope)
+            solara.SliderInt("2026年1—N月 months", value=figure_months, min=1, max=12)
+            solara.Text(f"2026年1—{figure_months.value}月 (January–month {figure_months.value})")
+            solara.InputText("公布值 value, %", value=figure_value, classes=["figure-value"])
+            solara.InputText("标准差 sd, points", value=figure_sd, classes=["figure-sd"])
+            solara.Button("更新 Update", on_click=add_figure, classes=["figure-button"])
+        if nowcast_problem.value:
+            solara.Error(nowcast_problem.value, classes=["figure-problem"])
+        answer = nowcast_answer.value
+        if answer:
+            low, mid, high = answer["band"]
+            solara.Markdown(f"**{answer['figure']}**: 模型此前的90%区间 the model's 90% band "
+                            f"before it {low:.3g} to {high:.3g} (median {mid:.3g}); the figure "
+                            f"sits at its percentile {answer['percentile']:.0f}.")
+            html_table(answer["rows"], "nowcast-table")
+
+
 @solara.component
 def Page() -> None:
     solara.Title("宜春869计划仪表盘 · Yichun 869 plan dashboard")
@@ -221,6 +264,7 @@ def Page() -> None:
             Lever(dim, values.value[dim.name]).key(dim.name)
     solara.Markdown("# 宜春“869”计划 2026 年目标 · Yichun 869 plan: 2026 targets")
     Progress()
+    Nowcast()
     if result.value is None:
         solara.Markdown("设置政策后点击运行。Set the levers and press **运行 Run**. Each run draws "
                         "its parameters from the calibrated posterior; the same seeds are used for "

@@ -292,7 +292,7 @@ def probability_table(ensemble: Ensemble, previous: Ensemble | None = None) -> l
                "95% 区间 interval": f"{percent(r['probability_low'])}–{percent(r['probability_high'])}"}
         if previous is not None:
             change = 100 * (r["probability"] - before.get(r["target"], np.nan))
-            row["Δ 较上次 vs previous"] = f"{change:+.0f} 点 pts" if np.isfinite(change) else ""
+            row["Δ 较上次 vs previous"] = f"{round(change):+d} 点 pts" if np.isfinite(change) else ""
         row["中位数 median 2026"] = f"{r['median_2026']:,.4g} {unit}"
         row["目标值 target value"] = f"{r['target_value']:,.6g} {unit}"
         table.append(row)
@@ -365,7 +365,82 @@ def table_csv(rows: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-__all__ = ["Ensemble", "LeverValue", "check_value", "current_value", "dimensions", "format_value",
+#: The year-to-date figures a planner can type in: same-firm growth of value added at last
+#: year's prices or of revenue (统计局 1—N月 同比增长).
+FIGURE_KINDS = {
+    "value_added": ("value_added_prevprice", "value_added_base", "规上工业增加值同比增长 value-added growth"),
+    "revenue": ("revenue", "revenue_base", "营业收入同比增长 revenue growth"),
+}
+
+
+def nowcast_calibration() -> Any:
+    from model.calibration.abc import load_config
+    from model.paths import PROJECT_ROOT
+
+    return load_config(PROJECT_ROOT / "calibration" / "default.yaml")
+
+
+def nowcast_inputs(calib: Any) -> tuple[Any, Any]:
+    """The committed calibration's table and panel (read once per process); an InputError
+    saying how to make the panel when it is missing."""
+    if "table" not in _NOWCAST:
+        from model.calibration.abc import load_table
+        from model.calibration.panel import load_panel
+
+        folder = POSTERIOR_DIR / calib.config.name
+        table = load_table(calib, folder)
+        _NOWCAST["panel"] = load_panel(calib, folder, table.n)
+        _NOWCAST["table"] = table
+    return _NOWCAST["table"], _NOWCAST["panel"]
+
+
+_NOWCAST: dict[str, Any] = {}
+
+
+def nowcast_figure(kind: str, scope: str, year: int, months: int, value: Any, sd: Any,
+                   ) -> tuple[dict[str, Any] | None, str | None]:
+    """A typed year-to-date figure added to the calibration (``yichun-abm nowcast``): its
+    percentile in the model's band before it and every target's probability before and
+    after; or None and the message to show."""
+    from pydantic import ValidationError
+
+    from model.calibration.nowcast import Figure, check_figure, nowcast
+
+    try:
+        calib = nowcast_calibration()
+        statistic, denominator, _ = FIGURE_KINDS[kind]
+        fig = Figure(id=f"dashboard_{kind}_{scope}_{year}_01_{int(months):02d}",
+                     statistic=statistic, denominator=denominator, scope=scope,
+                     period={"year": int(year), "months": int(months)},
+                     kind="same_firm_growth_pct", value=float(value), sd=float(sd),
+                     reason="typed into the dashboard")
+        check_figure(fig, calib, calib.observations)
+        table, panel = nowcast_inputs(calib)
+    except InputError as exc:
+        return None, exc.message
+    except (ValidationError, ValueError, TypeError, KeyError) as exc:
+        return None, f"the figure is not usable 数据不可用: {_plain(exc)}"
+    result = nowcast(calib, table, panel, [fig])
+    rows = [{"目标 target": f"{a['description_zh']} · {a['description']}",
+             "此前 before": percent(b["probability"]),
+             "此后 after": f"{percent(a['probability'])} ({percent(a['low'])}–{percent(a['high'])})",
+             "Δ 点 pts": f"{round(100 * (a['probability'] - b['probability'])):+d}"}
+            for b, a in zip(result.stages[0], result.stages[1], strict=True)]
+    low, mid, high = result.bands_before[0]
+    return {"figure": fig.id, "percentile": result.percentiles[0], "band": (low, mid, high),
+            "rows": rows}, None
+
+
+def _plain(exc: Exception) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return "; ".join(e["msg"] for e in exc.errors())
+    return str(exc)
+
+
+__all__ = ["FIGURE_KINDS", "Ensemble", "LeverValue", "check_value", "current_value", "dimensions",
+           "format_value", "nowcast_figure",
            "interval_note", "label", "largest_firms", "light", "moved_values", "probability_table",
            "read_value", "run_ensemble_live", "scenario_names", "scenario_yaml", "settings_table",
            "settle_value", "slider_position", "stale_reasons", "table_csv", "target_unit"]

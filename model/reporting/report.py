@@ -108,7 +108,8 @@ def notebook_report(run_dirs: list[Path], out: Path, progress: bool = False) -> 
     # the first scenario's exploration and what-it-takes answer, where they were made (inside
     # results/ only: the name comes from a folder's manifest)
     pages = {key: _inside(results_dir(), f"{prefix}_{name}")
-             for key, prefix in (("explore_dir", "explore"), ("what_it_takes_dir", "what_it_takes"))}
+             for key, prefix in (("explore_dir", "explore"), ("what_it_takes_dir", "what_it_takes"),
+                                 ("attribution_dir", "attribution"))}
     claim(out, "report")                   # after the runs are read: a refusal writes nothing
     execute_notebook("scenario_report", {
         "run_dirs": [str(Path(d).resolve()) for d in run_dirs], "figure_dir": "figures",

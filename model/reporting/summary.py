@@ -116,6 +116,24 @@ def _float(text: str) -> float:
     return float(text) if text not in ("", None) else float("nan")
 
 
+def policy_attribution(folder: Path, manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """The line `yichun-abm attribute` leaves for this scenario (results/attribution_<name>),
+    when it was made on the same scenario."""
+    path = folder.parent / f"attribution_{manifest['scenario']}" / "attribution.json"
+    if not path.is_file():
+        return []
+    record = read_json(path, "attribution record")
+    if record.get("scenario_hash") != manifest.get("scenario_hash", "").split("+")[0]:
+        return []
+    total = f"{record['revenue_2026']:+.0f} 亿 [{record['low']:+.0f}, {record['high']:+.0f}]"
+    share = record.get("top_share")
+    most = (f"，其中{record['top_group_zh']}贡献最多（{share:.0%}）" if share else "")
+    most_en = (f"; {record['top_group']} gives most of it ({share:.0%})" if share else "")
+    return [(f"相对于{record['against']}，本情景的政策使2026年规上工业营收增加 {total}{most}",
+             f"Against {record['against']}, the scenario's policies add {total} to 2026 "
+             f"revenue{most_en} (results/attribution_{manifest['scenario']}/attribution.md)")]
+
+
 def monitoring(manifest: dict[str, Any]) -> list[tuple[str, str]]:
     """When the run's posterior is a nowcast's (``yichun-abm nowcast``): the figures it added,
     where each fell in the model's band before it was added, and the probabilities it moved
@@ -264,6 +282,7 @@ def summary_markdown(folder: Path, run: tuple[dict[str, Any], list[dict[str, str
         out.append("")
     for title, items in (("最新公布数据 Monitoring: the latest published figures",
                           monitoring(manifest)),
+                         ("政策贡献 Policy attribution", policy_attribution(folder, manifest)),
                          ("结论取决于 What the verdicts rest on", verdict_drivers(folder)),
                          ("假设 Assumptions", assumptions(manifest)), ("注意 Caveats", caveats(groups))):
         if not items:
@@ -337,6 +356,7 @@ def summary_html_fragment(folder: Path,
         parts.append("</table>")
     for title, items in (("最新公布数据 <i>Monitoring: the latest published figures</i>",
                           monitoring(manifest)),
+                         ("政策贡献 <i>Policy attribution</i>", policy_attribution(folder, manifest)),
                          ("结论取决于 <i>What the verdicts rest on</i>", verdict_drivers(folder)),
                          ("假设 <i>Assumptions</i>", assumptions(manifest)),
                          ("注意 <i>Caveats</i>", caveats(groups))):
