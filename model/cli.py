@@ -151,7 +151,7 @@ def compile_once(quiet: bool = False) -> None:
 
     start = time.perf_counter()
     if not quiet:
-        print("compiling the model's loops (numba; once after installing, about 30 s)...",
+        print("compiling the model's loops (numba; once after installing, 10-30 s)...",
               file=sys.stderr, flush=True)
     YichunModel(population_scale=0.05, seed=0).run(13).release()
     if not quiet:
