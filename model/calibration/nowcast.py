@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from model.analysis.targets import load_targets, wilson_interval
 from model.calibration.abc import Calibration, Table
+from model.calibration.emulator import MetEmulator
 from model.calibration.observations import Observation, simulated, standardised_gaps
 from model.calibration.panel import PANEL_STATS, Panel
 from model.calibration.regression import Adjusted, adjust
@@ -194,29 +195,36 @@ def fit(calib: Calibration, table: Table, panel: Panel, evidence: Evidence,
     def part(first: int, last: int | None) -> Adjusted:
         return Adjusted(pred.values[:, first:last], pred.weights, pred.accepted, pred.bandwidth)
 
-    # every outcome is adjusted as a continuous one, small counts (chain leaders) too: reading
-    # them unadjusted, rounding them, adjusting their met-or-not indicator or dropping the
-    # heteroscedastic correction all agreed less (or no better) with fresh ensembles on the
-    # same posterior (README, "Nowcast": where the fast answer and a fresh ensemble differ)
+    # the outcomes adjusted as the parameters give their posterior-predictive spread (the
+    # intervals of a 2026 value); the probabilities come from the emulator (probabilities())
     return Update(post, part(0, k), part(k, None) if predict is not None else None)
 
 
-def probabilities(update: Update, panel: Panel) -> list[dict[str, Any]]:
-    """P(met) per target: the weighted share of the accepted rows whose regression-adjusted
-    2026 outcome meets it (the posterior predictive), with a 95% interval for the Monte-Carlo
-    error of the weighted sample (Wilson at its effective size), and the median outcome."""
+def probabilities(update: Update, panel: Panel, emulator: MetEmulator) -> list[dict[str, Any]]:
+    """P(met) per target, with a 95% interval for the Monte-Carlo error of the weighted sample
+    (Wilson at its effective size), and the posterior-predictive median of the 2026 outcome.
+    A continuous outcome (revenue, a growth rate) is the share of its regression-adjusted
+    values that meet the target; a small count (chain leaders, firms over a line), which a
+    linear adjustment would move across its threshold for no reason, is the posterior mean of
+    the emulator's P(met | θ) over the adjusted parameters (model/calibration/emulator.py)."""
     targets = {t.id: t for t in load_targets().targets}
-    w = update.outcomes.weights
+    w = update.post.weights
     effective = float(w.sum() ** 2 / np.sum(w * w)) if w.sum() > 0 else 0.0
+    chance = emulator.probabilities(update.post.values)
+    v, vw = update.outcomes.values, update.outcomes.weights
     rows = []
     for j, target_id in enumerate(panel.targets):
         target = targets[target_id]
-        values = update.outcomes.values[:, j]
-        met = float(np.sum(w * (values >= target.threshold)) / w.sum())
+        if emulator.counts[j]:          # a small count: the emulator's P(met | θ)
+            met = float(np.sum(w * chance[:, j]) / w.sum())
+        else:                           # a continuous outcome: its adjusted value, thresholded
+            met = float(np.sum(vw * (v[:, j] >= target.threshold)) / vw.sum())
         low, high = wilson_interval(round(met * effective), max(round(effective), 1))
         rows.append({"target": target_id, "description": target.description,
                      "description_zh": target.description_zh, "probability": met,
-                     "low": low, "high": high, "median_2026": _weighted_median(values, w),
+                     "low": low, "high": high,
+                     "median_2026": _weighted_median(update.outcomes.values[:, j],
+                                                     update.outcomes.weights),
                      "threshold": target.threshold, "effective_rows": effective})
     return rows
 
@@ -256,9 +264,10 @@ class Nowcast:
 
 
 def nowcast(calib: Calibration, table: Table, panel: Panel, figures: list[Figure],
-            origin: int | None = None) -> Nowcast:
+            origin: int | None = None, emulator: MetEmulator | None = None) -> Nowcast:
     """Add the figures one at a time, in publication order, to the calibration's data (those
     ending by month `origin`, for a replay; all of them otherwise)."""
+    emulator = emulator or MetEmulator(calib, table, panel)
     clean = figure_values(figures, panel)
     noise = figure_noise(figures, table.n, calib.config.seed)
     sd = np.array([f.sd_absolute for f in figures])
@@ -271,7 +280,7 @@ def nowcast(calib: Calibration, table: Table, panel: Panel, figures: list[Figure
     for k in range(len(figures) + 1):
         evidence = Evidence(fitted, figures[:k], clean[:, :k], noise[:, :k])
         update = fit(calib, table, panel, evidence, predict=predict)
-        stages.append(probabilities(update, panel))
+        stages.append(probabilities(update, panel, emulator))
         if k < len(figures):
             percentiles.append(percentile(update, k, figures[k].value))
             before.append(band(update, k))

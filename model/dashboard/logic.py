@@ -389,7 +389,10 @@ def nowcast_inputs(calib: Any) -> tuple[Any, Any]:
 
         folder = POSTERIOR_DIR / calib.config.name
         table = load_table(calib, folder)
+        from model.calibration.emulator import MetEmulator
+
         _NOWCAST["panel"] = load_panel(calib, folder, table.n)
+        _NOWCAST["emulator"] = MetEmulator(calib, table, _NOWCAST["panel"])
         _NOWCAST["table"] = table
     return _NOWCAST["table"], _NOWCAST["panel"]
 
@@ -420,7 +423,7 @@ def nowcast_figure(kind: str, scope: str, year: int, months: int, value: Any, sd
         return None, exc.message
     except (ValidationError, ValueError, TypeError, KeyError) as exc:
         return None, f"the figure is not usable 数据不可用: {_plain(exc)}"
-    result = nowcast(calib, table, panel, [fig])
+    result = nowcast(calib, table, panel, [fig], emulator=_NOWCAST["emulator"])
     rows = [{"目标 target": f"{a['description_zh']} · {a['description']}",
              "此前 before": percent(b["probability"]),
              "此后 after": f"{percent(a['probability'])} ({percent(a['low'])}–{percent(a['high'])})",
