@@ -20,15 +20,15 @@ MARKER = ".yichun-abm.json"
 _LEGACY_STAMP = {"run": "ensemble.json", "calibration": "stamp.json", "levers": "levers.md",
                  "anchors": "anchors.md", "report": "scenario_report.ipynb"}
 #: subfolders the program creates inside its folders (its temporary files may be there)
-_OWN_SUBFOLDERS = ("", "replications", "figures", "points", "set_aside", "levers_design")
+_OWN_SUBFOLDERS = ("", "replications", "figures", "points", "set_aside", "levers_design",
+                   "coalitions", "confirm")
 
 
 def claim(folder: str | Path, kind: str) -> Path:
     """Check that `folder` may receive output of `kind`, create it and mark it as ours."""
-    folder = check_folder(folder, kind)
-    new = owner_of(folder) is None          # a folder known by its legacy stamp keeps it alone
+    folder, owner = _checked(folder, kind)
     folder.mkdir(parents=True, exist_ok=True)
-    if new:
+    if owner is None:                       # a folder known by its legacy stamp keeps it alone
         write_json_atomic(folder / MARKER, {"kind": kind, "program": "yichun-abm"})
     remove_own_temporaries(folder)
     return folder
@@ -36,6 +36,11 @@ def claim(folder: str | Path, kind: str) -> Path:
 
 def check_folder(folder: str | Path, kind: str) -> Path:
     """Refuse (one line, nothing written) a folder that `kind` may not write into."""
+    return _checked(folder, kind)[0]
+
+
+def _checked(folder: str | Path, kind: str) -> tuple[Path, str | None]:
+    """The folder and its owner, once checked (``check_folder``)."""
     folder = Path(folder)
     if folder.is_symlink():
         raise InputError(folder, None, "is a symbolic link; give --out a real folder")
@@ -48,7 +53,7 @@ def check_folder(folder: str | Path, kind: str) -> Path:
     elif owner != kind:
         raise InputError(folder, None, f"holds a {owner}'s output, not a {kind}'s; give --out "
                          "another folder")
-    return folder
+    return folder, owner
 
 
 def owner_of(folder: Path) -> str | None:

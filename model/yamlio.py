@@ -8,6 +8,7 @@ import os
 import re
 import stat
 import tempfile
+import threading
 import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -54,6 +55,15 @@ def _core_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
 
 
 CoreLoader.add_constructor(_INT, _core_int)
+#: a loader per thread reads mapping keys' values (``_key_value``; loaders are not thread-safe
+#: and the dashboard reads scenarios in its run thread too)
+_KEYS = threading.local()
+
+
+def _key_loader() -> CoreLoader:
+    if not hasattr(_KEYS, "loader"):
+        _KEYS.loader = CoreLoader("")
+    return _KEYS.loader
 
 
 def _check_events(text: str, path: Path) -> None:
@@ -108,10 +118,13 @@ def _key_value(node: yaml.Node) -> Any:
     """A mapping key as the loader reads it (so two spellings of one number are one key)."""
     if not isinstance(node, yaml.ScalarNode):
         return ("node", node.start_mark.line, node.start_mark.column)
+    loader = _key_loader()
     try:
-        value = CoreLoader("").construct_object(node)
+        value = loader.construct_object(node)
     except (ValueError, yaml.YAMLError):
         return str(node.value)
+    finally:
+        loader.constructed_objects.clear()   # its cache would keep every key ever read
     if isinstance(value, str) and re.fullmatch(r"[0-9]+", value):
         return int(value)          # '2023' and 2023 are one year
     return str(value) if isinstance(value, bool) else value

@@ -11,7 +11,6 @@ when every replication agrees, the difference is exact and flagged if it is not 
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from dataclasses import dataclass
@@ -28,11 +27,12 @@ from model.analysis.targets import load_targets, percent, target_values  # noqa:
 from model.errors import InputError  # noqa: E402
 from model.outputs import claim  # noqa: E402
 from model.reporting.figures import chain_panels, plan_path, save_figure  # noqa: E402
+from model.reporting.summary import read_run  # noqa: E402
 from model.reporting.tables import stack_yearly  # noqa: E402
 from model.runner import YEARLY_STATS, load_replications  # noqa: E402
 from model.statistics import YEARS  # noqa: E402
 from model.structure import SCOPES  # noqa: E402
-from model.yamlio import read_json, read_text_file, write_text_atomic  # noqa: E402
+from model.yamlio import read_json, write_text_atomic  # noqa: E402
 
 KEY_VALUES = (("total", "revenue"), ("total", "revenue_growth_pct"), ("total", "above_scale_firms"),
               ("total", "profit"), ("total", "value_added_real_growth_pct"),
@@ -55,12 +55,8 @@ SCENARIO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")   # as the scenar
 
 
 def load_run(folder: Path) -> Run:
-    manifest = folder / "manifest.json"
-    if not manifest.is_file() or not (folder / "targets.csv").is_file():
-        raise InputError(folder, None, "not a finished run folder (manifest.json and targets.csv "
-                         "expected; run `yichun-abm run` first)")
+    meta, targets = read_run(folder)        # a finished run's manifest and target table
     try:
-        meta = read_json(manifest, "run manifest")
         count = int(meta["seed"]["replications"])
         stamp = read_json(folder / "ensemble.json", "ensemble stamp")
         identity = f"{stamp['scenario_hash']}:{int(stamp['seed'])}"
@@ -71,8 +67,6 @@ def load_run(folder: Path) -> Run:
                          f"unreadable ({type(exc).__name__}); rerun `yichun-abm run`") from None
     reps = load_replications(folder / "replications", count, identity)
     posterior = (meta.get("posterior") or {}).get("draws_sha256")
-    targets = list(csv.DictReader(io.StringIO(read_text_file(folder / "targets.csv",
-                                                             "target table"), newline="")))
     return Run(folder, meta["scenario"], int(meta["seed"]["root"]), posterior, stack_yearly(reps),
                targets)
 

@@ -301,7 +301,7 @@ def package_markdown(packages: list[Package], scenario, space: Space, out) -> No
                      "value_p95": p.value_high, **p.levers})
     out_of_reach = [p for p in packages if not p.reached]
     md += ["", "探索范围内不可达 Out of reach within the explored ranges: " + (", ".join(
-        f"{p.target} at P ≥ {p.bar} (the best package gets to {p.value:.4g}, 90% interval "
+        f"{p.target} at P ≥ {percent(p.bar)} (the best package gets to {p.value:.4g}, 90% interval "
         f"{p.value_low:.4g}–{p.value_high:.4g}, against {thresholds[p.target]:g}; confirmed "
         f"P = {percent(p.confirmed)})" for p in out_of_reach) or "none") + ".", "",
         "No package sets a lever worse than the scenario's own value: its better side is the "
