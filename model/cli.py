@@ -540,7 +540,7 @@ def _scenario_and_draws(args: argparse.Namespace, kind: str) -> tuple:
 
 
 def cmd_attribute(args: argparse.Namespace) -> int:
-    from model.analysis.attribution import GROUPS_FILE, attribute, load_groups
+    from model.analysis.attribution import GROUPS_FILE, attribute, check_pair, load_groups
     from model.reporting.attribution_report import write_attribution
     from model.reporting.summary import write_summary
     from model.scenario import load_scenario
@@ -548,6 +548,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     scenario, seed, draws, folder = _scenario_and_draws(args, "attribution")
     against = load_scenario(args.against)
     groups = load_groups(Path(args.groups) if args.groups else GROUPS_FILE)
+    check_pair(scenario, against, groups)   # refusals before anything is written
     check_folder(folder, "attribution")
     compile_once(quiet=args.quiet)
     start = time.perf_counter()
@@ -562,7 +563,8 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     record = write_attribution(result, groups, folder, scenario.name, against.name,
                                scenario.digest(), command, seconds, seed)
     print(f"attribution of {scenario.name} against {against.name}: {result.runs} runs "
-          f"({result.coalitions} coalitions) in {seconds:.0f} s -> {folder / 'attribution.md'}")
+          f"({result.coalitions} coalitions; {result.ran_now} run now) in {seconds:.0f} s "
+          f"-> {folder / 'attribution.md'}")
     print(f"  2026 revenue {record['revenue_2026']:+.1f} 亿 [{record['low']:+.1f}, "
           f"{record['high']:+.1f}]; most from {record['top_group']}")
     run_folder = folder.parent / scenario.name

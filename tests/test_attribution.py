@@ -140,6 +140,14 @@ def test_a_difference_no_group_covers_is_refused(small, tmp_path, capsys):
     assert code == 2 and "no group covers" in err and "policy.chain_leaders" in err
 
 
+def test_a_scenario_against_itself_is_refused(small, tmp_path, capsys):
+    code = main(["attribute", str(tmp_path / "small_baseline.yaml"), "--against",
+                 str(tmp_path / "small_baseline.yaml"), "--replications", "2",
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "nothing to attribute" in err and not (tmp_path / "out").exists()
+
+
 def test_attribute_command_end_to_end(small, tmp_path):
     out = tmp_path / "attribution"
     assert main(["attribute", str(tmp_path / "small_baseline.yaml"), "--against",

@@ -132,6 +132,7 @@ GOOD = {"id": "va_ytd_2026_06", "statistic": "value_added_prevprice", "scope": "
     ({"value": ".nan"}, "figures[va_ytd_2026_06]", "finite"),
     ({"sd": "-1"}, "figures[va_ytd_2026_06]", "negative"),
     ({"value": "abc"}, "figures[va_ytd_2026_06].value", "expected a number"),
+    ({"sd": "true"}, "figures[va_ytd_2026_06].sd", "expected a number"),
 ])
 def test_a_bad_figure_is_one_line_and_writes_nothing(tiny, tmp_path, capsys, change, key, words):
     config, _, folder, _, _ = tiny

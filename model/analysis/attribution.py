@@ -232,18 +232,18 @@ class Attribution:
     exact: bool
     coalitions: int
     runs: int
+    ran_now: int                      # runs made in this call (the rest were saved before)
 
 
 def coalition_key(members: frozenset[int]) -> str:
     return "".join("1" if i in members else "0" for i in range(max(members, default=-1) + 1)) or "0"
 
 
-def attribute(scenario: ResolvedScenario, against: ResolvedScenario, groups: dict[str, Group],
-              replications: int, seed: int, folder: Path, workers: int = 1,
-              draws: list[dict[str, Any]] | None = None, permutation_count: int = 64,
-              progress: Callable[[Any, int], Any] | None = None) -> Attribution:
-    """Shapley values of the groups for every outcome, replication by replication; each
-    coalition's runs are saved in `folder` (resumed when present)."""
+def check_pair(scenario: ResolvedScenario, against: ResolvedScenario,
+               groups: dict[str, Group]) -> tuple[list[str], list[str]]:
+    """The groups that differ between the two scenarios and those that do not; refused (one
+    line) when they differ outside their policies, where no group covers a difference, or
+    nowhere."""
     outside = [k for k in sorted(set(scenario.data) | set(against.data))
                if k not in ("policy", "name", "question", "question_zh", "calibration")
                and scenario.data.get(k) != against.data.get(k)]
@@ -257,6 +257,19 @@ def attribute(scenario: ResolvedScenario, against: ResolvedScenario, groups: dic
                          f"{missing}, which no group covers; add them to a group")
     active = [g for g, group in groups.items() if differing(scenario, against, group.keys)]
     idle = [g for g in groups if g not in active]
+    if not active:
+        raise InputError("--against", None, f"{scenario.name} and {against.name} have the same "
+                         "policies: there is nothing to attribute")
+    return active, idle
+
+
+def attribute(scenario: ResolvedScenario, against: ResolvedScenario, groups: dict[str, Group],
+              replications: int, seed: int, folder: Path, workers: int = 1,
+              draws: list[dict[str, Any]] | None = None, permutation_count: int = 64,
+              progress: Callable[[Any, int], Any] | None = None) -> Attribution:
+    """Shapley values of the groups for every outcome, replication by replication; each
+    coalition's runs are saved in `folder` (resumed when present)."""
+    active, idle = check_pair(scenario, against, groups)
     n = len(active)
     exact = n <= EXACT_UP_TO
     orders = [] if exact else permutations(n, permutation_count, seed)
@@ -270,21 +283,20 @@ def attribute(scenario: ResolvedScenario, against: ResolvedScenario, groups: dic
     needed |= {frozenset({i}) for i in range(n)}          # each group alone: the lever view
     folder.mkdir(parents=True, exist_ok=True)
     stamp = _stamp(scenario, against, groups, replications, seed, draws)
-    results = _run_coalitions(sorted(needed, key=lambda s: (len(s), sorted(s))), scenario,
-                              against, groups, active, replications, seed, draws, folder, stamp,
-                              workers, progress)
+    results, ran_now = _run_coalitions(sorted(needed, key=lambda s: (len(s), sorted(s))),
+                                       scenario, against, groups, active, replications, seed,
+                                       draws, folder, stamp, workers, progress)
 
     def value_for(rep: int) -> Callable[[frozenset[int]], np.ndarray]:
         return lambda members: results[members][rep]
 
     per_rep = np.stack([shapley_exact(n, value_for(r)) if exact
                         else shapley_sampled(n, value_for(r), orders)
-                        for r in range(replications)]) if n else np.zeros((replications, 0, 0))
+                        for r in range(replications)])
     base, full = results[frozenset()], results[frozenset(range(n))]
-    alone = (np.stack([results[frozenset({i})] - base for i in range(n)], axis=1) if n
-             else np.zeros((replications, 0, base.shape[1])))
+    alone = np.stack([results[frozenset({i})] - base for i in range(n)], axis=1)
     return Attribution(active, idle, outcome_names(), per_rep, base, full, alone, exact,
-                       len(needed), len(needed) * replications)
+                       len(needed), len(needed) * replications, ran_now)
 
 
 def _stamp(scenario: ResolvedScenario, against: ResolvedScenario, groups: dict[str, Group],
@@ -300,9 +312,11 @@ def _run_coalitions(needed: list[frozenset[int]], scenario: ResolvedScenario,
                     against: ResolvedScenario, groups: dict[str, Group], active: list[str],
                     replications: int, seed: int, draws: list[dict[str, Any]] | None,
                     folder: Path, stamp: str, workers: int,
-                    progress: Callable[[Any, int], Any] | None) -> dict[frozenset[int], np.ndarray]:
-    """Each coalition's outcomes (replications x outcomes), from its saved file or run now;
-    a file made with other inputs, or fewer replications, is run again."""
+                    progress: Callable[[Any, int], Any] | None,
+                    ) -> tuple[dict[frozenset[int], np.ndarray], int]:
+    """Each coalition's outcomes (replications x outcomes), from its saved file or run now,
+    and how many runs were made now; a file made with other inputs, or fewer replications,
+    is run again."""
     from model.parallel import process_executor
 
     results: dict[frozenset[int], np.ndarray] = {}
@@ -329,7 +343,7 @@ def _run_coalitions(needed: list[frozenset[int]], scenario: ResolvedScenario,
         stream = progress(args, len(args)) if progress else args
         for (members, _), arg in zip(tasks, stream, strict=True):
             _collect(rows, members, _run(arg), replications, folder, stamp, results)
-    return results
+    return results, len(args)
 
 
 def _collect(rows: dict[frozenset[int], list[np.ndarray]], members: frozenset[int],

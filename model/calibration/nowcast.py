@@ -6,9 +6,11 @@ Each new figure is read in every table row from the row's year-to-date panel
 of its own), exactly as the calibration's observations are. The posterior is then the same
 regression-adjusted ABC with the figure's standardised gap as one more summary, and each
 target's probability is read from the rows' 2026 outcomes adjusted the same way (their
-posterior predictive). Adding the figures one at a time in publication order shows how far
-each one moved each probability, and the posterior predictive of a figure just before it was
-added (its percentile) is a running out-of-sample score of the model.
+posterior predictive), or, for a target that is a small count, from an emulator of P(met | θ)
+over the adjusted parameters (``model/calibration/emulator.py``). Adding the figures one at a
+time in publication order shows how far each one moved each probability, and the posterior
+predictive of a figure just before it was added (its percentile) is a running out-of-sample
+score of the model.
 """
 
 from __future__ import annotations
@@ -52,9 +54,10 @@ def load_figures(path: Path, calib: Calibration, replay: bool = False) -> list[F
     data, lines = load_yaml_with_lines(path)
     if isinstance(data, dict) and isinstance(data.get("figures"), list):
         for k, item in enumerate(data["figures"]):
-            if isinstance(item, dict) and isinstance(item.get("value"), str):
-                raise InputError(path, f"figures[{item.get('id', k)}].value",
-                                 f"expected a number, got '{item['value']}'")
+            for key in ("value", "sd", "sd_relative", "upper"):
+                if isinstance(item, dict) and isinstance(item.get(key), str | bool):
+                    raise InputError(path, f"figures[{item.get('id', k)}].{key}",
+                                     f"expected a number, got '{item[key]}'")
     try:
         parsed = FiguresFile.model_validate(data)
     except ValidationError as exc:

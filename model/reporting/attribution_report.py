@@ -87,8 +87,9 @@ def attribution_markdown(result: Attribution, groups: dict[str, Group], scenario
     method = ("exact over all 2^n coalitions" if result.exact
               else "by permutation sampling (antithetic orders)")
     md = [f"# 政策贡献分解 Policy attribution: {scenario} against {against}", "",
-          f"Command: `{command}` ({seconds:.0f} s; {result.coalitions} coalitions x {reps} "
-          f"replications = {result.runs} runs on common random numbers and posterior draws). "
+          f"Command: `{command}` ({result.coalitions} coalitions x {reps} replications = "
+          f"{result.runs} runs on common random numbers and posterior draws; {result.ran_now} "
+          f"of them made by this invocation, in {seconds:.0f} s). "
           f"Shapley values {method}, computed replication by replication; ± is the standard "
           "error over replications. They add up to the total difference exactly.", ""]
     cols = [j for j, _, _ in HEADLINE]
