@@ -85,7 +85,7 @@ def test_synthetic_truths_narrow_and_are_covered(tiny):
 def test_synthetic_truths_and_an_uninformative_figure_on_the_committed_posterior():
     """200 rows of the committed table as truths, their 2026 year-to-date revenue growth fed
     month by month (sd 2 points): the 90% interval of 2026 revenue narrows and covers the truth
-    in 85-95% of cases at every stage. Builds the panel first if it is missing (about 3.5 min)."""
+    in 85-95% of cases at every stage. Builds the panel first if it is missing (about 2 min)."""
     from model.paths import POSTERIOR_DIR, PROJECT_ROOT
 
     calib = load_config(PROJECT_ROOT / "calibration" / "default.yaml")

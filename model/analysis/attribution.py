@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from model.analysis.targets import load_targets, target_values
+from model.analysis.targets import Target, load_targets, target_values
 from model.errors import InputError
 from model.paths import SCENARIO_DIR
 from model.runner import YEARLY_STATS, run_replication
@@ -152,8 +152,9 @@ def outcome_names() -> list[str]:
             + [f"met_{t.id}" for t in targets])
 
 
-def outcomes(yearly: np.ndarray) -> np.ndarray:
-    """One replication's outcomes (yearly: years x scopes x stats), in outcome_names() order."""
+def outcomes(yearly: np.ndarray, targets: list[Target]) -> np.ndarray:
+    """One replication's outcomes (yearly: years x scopes x stats), in outcome_names() order
+    (`targets`: the targets file's, read once by the caller)."""
     def stat(name: str, year: int, scope: str = "total") -> float:
         return float(yearly[YEARS.index(year), SCOPES.index(scope), YEARLY_STATS.index(name)])
 
@@ -163,15 +164,16 @@ def outcomes(yearly: np.ndarray) -> np.ndarray:
     values += [stat("value_added_real_growth_pct", y) for y in PLAN_YEARS]
     values += [stat("revenue_all_firms", 2026, c) for c in CHAINS]
     values.append(sum(stat("subsidy_income", y) for y in PLAN_YEARS))
-    for target in load_targets().targets:
+    for target in targets:
         value = float(target_values(target, yearly[None])[0])
         values.append(float(value >= target.threshold))
     return np.array(values)
 
 
-def _run(args: tuple[ResolvedScenario, int, int, list[dict[str, Any]] | None]) -> np.ndarray:
-    scenario, seed, index, draws = args
-    return outcomes(run_replication(scenario, seed, index, draws).yearly)
+def _run(args: tuple[ResolvedScenario, int, int, list[dict[str, Any]] | None, list[Target]]
+         ) -> np.ndarray:
+    scenario, seed, index, draws, targets = args
+    return outcomes(run_replication(scenario, seed, index, draws).yearly, targets)
 
 
 # ---------------------------------------------------------------- Shapley values
@@ -331,7 +333,8 @@ def _run_coalitions(needed: list[frozenset[int]], scenario: ResolvedScenario,
     tasks = [(members, i) for members in todo for i in range(replications)]
     scenarios = {m: coalition(scenario, against, groups, [active[i] for i in sorted(m)])
                  for m in todo}
-    args = [(scenarios[m], seed, i, draws) for m, i in tasks]
+    targets = load_targets().targets
+    args = [(scenarios[m], seed, i, draws, targets) for m, i in tasks]
     rows: dict[frozenset[int], list[np.ndarray]] = {m: [] for m in todo}
     if workers > 1 and args:
         with process_executor(workers) as pool:

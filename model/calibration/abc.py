@@ -20,6 +20,8 @@ import math
 import sys
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -406,29 +408,38 @@ def build_table(calib: Calibration, out: Path, progress: bool = True, executor: 
     out.mkdir(parents=True, exist_ok=True)
     stamp = calib.stamp()
     write_json_atomic(out / "stamp.json", {"digest": stamp_digest(stamp), "stamp": stamp})
-    bar = None
-    if progress and table.n < target:
-        from tqdm import tqdm
-
-        bar = tqdm(total=target, initial=table.n, unit="run", desc="reference table")
     chunk = calib.config.abc.chunk * (1 if executor == "processes" else 4)
-    # one pool for the whole table: a pool per chunk would pay the fork and warm-up each time
-    pool = (worker_pool(calib) if executor == "processes" and calib.config.workers > 1
-            and table.n < target else None)
-    try:
+    missing = table.n < target
+    with pool_and_bar(calib, executor == "processes" and calib.config.workers > 1 and missing,
+                      progress and missing, target, table.n, "reference table") as (pool, bar):
         while table.n < target:
             indices = list(range(table.n, min(table.n + chunk, target)))
             table = table.extend(simulate_rows(calib, indices, 0, executor, scheduler, pool))
             table.save(path)
             if bar:
                 bar.update(len(indices))
+    return table, resumed
+
+
+@contextmanager
+def pool_and_bar(calib: Calibration, use_pool: bool, progress: bool, total: int, initial: int,
+                 desc: str) -> Iterator[tuple[Any, Any]]:
+    """One fork pool for a whole pass over the table's rows (a pool per chunk would pay the fork
+    and warm-up each time) and its progress bar, both closed however the pass ends."""
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, initial=initial, unit="run", desc=desc)
+    pool = worker_pool(calib) if use_pool else None
+    try:
+        yield pool, bar
     finally:
         if pool is not None:
             pool.close()
             pool.join()
         if bar:
             bar.close()
-    return table, resumed
 
 
 def record_table_time(out: Path, seconds: float, rows: int) -> float:

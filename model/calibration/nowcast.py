@@ -215,6 +215,7 @@ def probabilities(update: Update, panel: Panel, emulator: MetEmulator) -> list[d
     effective = float(w.sum() ** 2 / np.sum(w * w)) if w.sum() > 0 else 0.0
     chance = emulator.probabilities(update.post.values)
     v, vw = update.outcomes.values, update.outcomes.weights
+    medians = update.outcomes.quantile(0.5)        # weighted, every outcome at once
     rows = []
     for j, target_id in enumerate(panel.targets):
         target = targets[target_id]
@@ -226,16 +227,9 @@ def probabilities(update: Update, panel: Panel, emulator: MetEmulator) -> list[d
         rows.append({"target": target_id, "description": target.description,
                      "description_zh": target.description_zh, "probability": met,
                      "low": low, "high": high,
-                     "median_2026": _weighted_median(update.outcomes.values[:, j],
-                                                     update.outcomes.weights),
+                     "median_2026": float(medians[j]),
                      "threshold": target.threshold, "effective_rows": effective})
     return rows
-
-
-def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
-    order = np.argsort(values)
-    cum = np.cumsum(weights[order])
-    return float(values[order][np.searchsorted(cum, 0.5 * cum[-1])])
 
 
 def percentile(update: Update, column: int, value: float) -> float:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.analysis.targets import TARGETS_FILE, load_targets, target_values
-from model.calibration.abc import _STATE, Calibration, Table, load_table, worker_pool
+from model.analysis.targets import TARGETS_FILE, Target, load_targets, target_values
+from model.calibration.abc import _STATE, Calibration, Table, load_table, pool_and_bar
 from model.calibration.observations import simulate_all
 from model.economy import YichunModel
 from model.errors import InputError
@@ -63,11 +63,10 @@ def targets_digest() -> str:
     return hashlib.sha256(TARGETS_FILE.read_bytes()).hexdigest()[:16]
 
 
-def panel_row(calib: Calibration, theta: np.ndarray, i: int
+def panel_row(calib: Calibration, theta: np.ndarray, i: int, targets: list[Target]
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Row i re-run through 2026 on its parameter draw and seed: its panel, its 2026 target
     outcomes and its clean observations (to check against the table's)."""
-    targets = load_targets().targets
     scenario = calib.scenario.with_parameters(calib.overrides(dict(zip(calib.names, theta,
                                                                            strict=True))))
     try:
@@ -86,7 +85,7 @@ def panel_row(calib: Calibration, theta: np.ndarray, i: int
 
 
 def _row_in_worker(i: int):
-    return panel_row(_STATE["calib"], _STATE["theta"][i], i)
+    return panel_row(_STATE["calib"], _STATE["theta"][i], i, _STATE["targets"])
 
 
 def build_panel(calib: Calibration, folder: Path, progress: bool = True) -> Panel:
@@ -95,28 +94,18 @@ def build_panel(calib: Calibration, folder: Path, progress: bool = True) -> Pane
     table = load_table(calib, folder)
     start = time.perf_counter()
     indices = list(range(table.n))
-    _STATE["theta"] = table.theta
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=table.n, unit="run", desc="panel")
-    rows = []
-    pool = worker_pool(calib) if calib.config.workers > 1 else None
-    try:
-        chunk = 96
+    targets = load_targets().targets              # read once, not once a row
+    _STATE["theta"], _STATE["targets"] = table.theta, targets
+    rows: list[tuple] = []
+    chunk = 96
+    with pool_and_bar(calib, calib.config.workers > 1, progress, table.n, 0, "panel") as (pool,
+                                                                                         bar):
         for first in range(0, len(indices), chunk):
             part = indices[first:first + chunk]
             rows += (pool.map(_row_in_worker, part) if pool is not None
-                     else [panel_row(calib, table.theta[i], i) for i in part])
+                     else [panel_row(calib, table.theta[i], i, targets) for i in part])
             if bar:
                 bar.update(len(part))
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
-        if bar:
-            bar.close()
     panel = _assemble(rows, calib, table)
     save_panel(panel, folder, calib)
     record = {"rows": table.n, "seconds": round(time.perf_counter() - start, 1)}
