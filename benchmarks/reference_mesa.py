@@ -158,8 +158,9 @@ class Firm(mesa.Agent):
         p = self.model.params
         done = self.pending_expansion * self.expansion_rate
         self.pending_expansion -= done
-        ramped = self.ramping / p.ramp_up_months
+        ramped = min(self.ramp_step, self.ramping) if self.ramping != 0.0 else 0.0
         self.ramping -= ramped
+        self.ramp_step = self.ramp_step if self.ramping > 0.0 else 0.0
         self.capacity += done + ramped
         self.capacity *= 1.0 - (self.loss_months >= 6) * p.loss_shrink_rate
 
@@ -227,7 +228,7 @@ class Firm(mesa.Agent):
         background = p.below_scale_exit_rate / 12.0 if small else 0.0
         if self.alive and u < chance_of_either(losing, background):
             self.alive = self.above_scale = self.chain_leader = False
-            self.capacity = self.pending_expansion = self.ramping = 0.0
+            self.capacity = self.pending_expansion = self.ramping = self.ramp_step = 0.0
             self.share = 0.0
 
     def roll_year(self) -> None:

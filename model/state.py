@@ -21,6 +21,7 @@ FLOAT_FIELDS = (
     "capacity",            # real output capacity, 亿元 a month at 2021 prices
     "pending_expansion",   # capacity under construction from own expansion decisions
     "ramping",             # capacity of a new plant still ramping up
+    "ramp_step",           # capacity the ramp brings on line each month (linear ramp-up)
     "appeal",              # idiosyncratic demand level (customers won and lost), 1 at the start
     "lithium_exposure",    # share of material cost priced off lithium carbonate
     "share",               # market share inside the segment (persistent)

@@ -191,6 +191,24 @@ def test_approval_reform_brings_starts_forward(small_model):
     assert lag_slow - lag_fast == pytest.approx((80 - 25) / 21.75, abs=0.6)
 
 
+def test_a_new_plant_ramps_up_in_a_straight_line():
+    """A plant of capacity C opened with ramp_up_months L gains C / L a month and is at full
+    capacity after L months (Gotion's carbonate plant: ~8 kt in its first nine months, the full
+    30 kt the next year); a line added while ramping adds its own step."""
+    capacity, ramping, step, pending = 0.0, 12.0, 12.0 / 8, 0.0
+    path = []
+    for _ in range(10):
+        pending, ramping, step, capacity = investment.mature_capacity(
+            pending, 0.0, ramping, step, capacity, 0, 0.0)
+        path.append(capacity)
+    assert np.diff(path[:8]) == pytest.approx(np.full(7, 1.5))      # equal monthly steps
+    assert path[7] == pytest.approx(12.0) and path[9] == pytest.approx(12.0)
+    assert ramping == 0.0 and step == 0.0                          # the ramp is over
+    # losses for six months let capacity go even while ramping
+    _, _, _, shrunk = investment.mature_capacity(0.0, 0.0, 6.0, 1.5, 4.0, 6, 0.1)
+    assert shrunk == pytest.approx((4.0 + 1.5) * 0.9)
+
+
 def test_sustained_losses_lead_to_exit(small_model):
     model = advanced(small_model, 1)
     model.params = copy.deepcopy(model.params)      # the scenario's parameters are shared

@@ -89,7 +89,7 @@ def close_firms(model: YichunModel) -> None:
 
 _CLOSING = firm_arrays("_CLOSING", (
     "loss_months", "above_scale", "alive", "chain_leader", "capacity", "pending_expansion",
-    "ramping", "share", "supplier_of", "anchor"), __name__)
+    "ramping", "ramp_step", "share", "supplier_of", "anchor"), __name__)
 
 
 @jit
@@ -110,7 +110,8 @@ def _close(f, picked, draw, exit_loss_months, losing_hazard, background_hazard):
         if f.alive[i] and draw[k] < chance_of_either(losing, background):
             closed[i] = any_closed = True
             f.alive[i] = f.above_scale[i] = f.chain_leader[i] = False
-            f.capacity[i] = f.pending_expansion[i] = f.ramping[i] = f.share[i] = 0.0
+            f.capacity[i] = f.pending_expansion[i] = f.ramping[i] = f.ramp_step[i] = 0.0
+            f.share[i] = 0.0
             f.supplier_of[i] = -1
     if any_closed:
         for i in range(f.n):

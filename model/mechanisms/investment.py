@@ -31,20 +31,19 @@ def invest(model: YichunModel) -> None:
     expands where expected use and margin are high (one pass over the firms: each step reads
     only the firm's own state)."""
     p, t = model.params, model.t
-    _invest(model.arrays(_INVESTING), p.expectation_weight, float(p.ramp_up_months),
-            p.loss_shrink_rate, p.expansion_utilisation_threshold, p.expansion_margin_threshold,
-            p.expansion_speed, p.capital_output_ratio, model.conditions.other_price[t],
-            p.credit_to_capital)
+    _invest(model.arrays(_INVESTING), p.expectation_weight, p.loss_shrink_rate,
+            p.expansion_utilisation_threshold, p.expansion_margin_threshold, p.expansion_speed,
+            p.capital_output_ratio, model.conditions.other_price[t], p.credit_to_capital)
 
 
 _INVESTING = firm_arrays("_INVESTING", (
     "volume", "capacity", "revenue", "total_cost", "utilisation_expected", "margin_expected",
-    "pending_expansion", "expansion_rate", "ramping", "loss_months", "alive", "cash", "capital",
+    "pending_expansion", "expansion_rate", "ramping", "ramp_step", "loss_months", "alive", "cash", "capital",
     "debt"), __name__)
 
 
 @jit
-def _invest(f, expectation_weight, ramp_up_months, loss_shrink_rate, threshold,  # noqa: ANN001, ANN202, PLR0913
+def _invest(f, expectation_weight, loss_shrink_rate, threshold,  # noqa: ANN001, ANN202, PLR0913
             margin_threshold, speed, capital_output_ratio, price, credit_to_capital):
     """Each step is a rule on the firm's own numbers, made in locals and stored once (a loop
     that reads back what it just stored runs one firm at a time; this one runs several at
@@ -53,9 +52,9 @@ def _invest(f, expectation_weight, ramp_up_months, loss_shrink_rate, threshold, 
         utilisation_expected, margin_expected = update_expectations(
             f.volume[i], f.capacity[i], f.revenue[i], f.total_cost[i],
             f.utilisation_expected[i], f.margin_expected[i], expectation_weight)
-        pending, ramping, capacity = mature_capacity(
-            f.pending_expansion[i], f.expansion_rate[i], f.ramping[i], f.capacity[i],
-            f.loss_months[i], ramp_up_months, loss_shrink_rate)
+        pending, ramping, ramp_step, capacity = mature_capacity(
+            f.pending_expansion[i], f.expansion_rate[i], f.ramping[i], f.ramp_step[i],
+            f.capacity[i], f.loss_months[i], loss_shrink_rate)
         added, cost = expand_capacity(
             utilisation_expected, margin_expected, f.alive[i], capacity,
             finance_of(f.cash[i], f.capital[i], f.debt[i], credit_to_capital),
@@ -63,7 +62,7 @@ def _invest(f, expectation_weight, ramp_up_months, loss_shrink_rate, threshold, 
         f.utilisation_expected[i], f.margin_expected[i] = utilisation_expected, margin_expected
         # a firm that does not expand keeps its numbers exactly (adding 0.0 is not a no-op on -0.0)
         f.pending_expansion[i] = pending + added if added > 0.0 else pending
-        f.ramping[i], f.capacity[i] = ramping, capacity
+        f.ramping[i], f.ramp_step[i], f.capacity[i] = ramping, ramp_step, capacity
         f.capital[i] = f.capital[i] + cost if cost > 0.0 else f.capital[i]
         f.cash[i] = f.cash[i] - cost if cost > 0.0 else f.cash[i]
 
@@ -79,15 +78,20 @@ def update_expectations(volume, capacity, revenue, total_cost, utilisation_expec
 
 
 @jit
-def mature_capacity(pending, expansion_rate, ramping, capacity, loss_months, ramp_up_months,  # noqa: ANN001, ANN201, PLR0913
+def mature_capacity(pending, expansion_rate, ramping, ramp_step, capacity, loss_months,  # noqa: ANN001, ANN201, PLR0913
                     loss_shrink_rate):
-    """Own expansions complete at the firm's rate; a new plant ramps up to full capacity; a firm
-    losing money for six months or more lets capacity go (``loss_shrink_rate`` a month).
-    Returns the pending expansion, the capacity still ramping and the capacity."""
+    """Own expansions complete at the firm's rate; a new plant or line ramps up in equal
+    monthly steps (``ramp_step``, its capacity over ``ramp_up_months``: a straight line, as
+    Gotion's carbonate plant went from nothing in April 2022 to about 8 kt that year and its
+    full 30 kt in 2023); a firm losing money for six months or more lets capacity go
+    (``loss_shrink_rate`` a month). Returns the pending expansion, the capacity still ramping,
+    the monthly ramp step and the capacity."""
     done = pending * expansion_rate
-    ramped = ramping / ramp_up_months if ramping != 0.0 else 0.0
+    ramped = min(ramp_step, ramping) if ramping != 0.0 else 0.0
+    left = ramping - ramped
+    step = ramp_step if left > 0.0 else 0.0
     shrink = (1.0 if loss_months >= 6 else 0.0) * loss_shrink_rate
-    return pending - done, ramping - ramped, (capacity + (done + ramped)) * (1.0 - shrink)
+    return pending - done, left, step, (capacity + (done + ramped)) * (1.0 - shrink)
 
 
 @jit

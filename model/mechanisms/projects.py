@@ -222,9 +222,9 @@ def advance_projects(model: YichunModel) -> None:
     expanding = np.flatnonzero(~new_firm & ~named)
     if expanding.size:
         hosts = expansion_hosts(model, book.segment[opening[expanding]], rng)
-        _expand_hosts(f.ramping, f.capital, book.firm, book.amount, opening, expanding, hosts,
-                      built, full_capacity, new_firm)
-    catch_up_ramp(model, opening[~new_firm])
+        _expand_hosts(f.ramping, f.ramp_step, f.capital, book.firm, book.amount, opening,
+                      expanding, hosts, built, full_capacity, new_firm, float(p.ramp_up_months))
+    catch_up_ramp(model, opening[~new_firm], full_capacity[~new_firm])
     if new_firm.any():           # new plants open with the month's other new firms
         plants = opening[new_firm]
         model.waiting_firms.append(Opening(
@@ -252,8 +252,8 @@ def _opening_terms(anchor, amount, opening, draw, first_phase_share, revenue_per
 
 
 @jit
-def _expand_hosts(ramping, capital, project_firm, amount, opening, expanding, hosts, built,  # noqa: ANN001, ANN202, PLR0913
-                  full_capacity, new_firm):
+def _expand_hosts(ramping, ramp_step, capital, project_firm, amount, opening, expanding, hosts,  # noqa: ANN001, ANN202, PLR0913
+                  built, full_capacity, new_firm, ramp_up_months):
     """Expansions add their capacity (to ramp up) and investment to their host; one with no
     host in its segment becomes a new firm."""
     for k in range(expanding.size):
@@ -262,6 +262,7 @@ def _expand_hosts(ramping, capital, project_firm, amount, opening, expanding, ho
             new_firm[j] = True
             continue
         ramping[host] += full_capacity[j]
+        ramp_step[host] += full_capacity[j] / ramp_up_months
         capital[host] += amount[opening[j]] * built[j]
         project_firm[opening[j]] = host
 
@@ -271,7 +272,7 @@ def _plants_opened(model: YichunModel, projects: np.ndarray, full_capacity: np.n
     """The plants of finished `projects` have opened as firms `idx`: equip them."""
     equip_plants(model, idx, full_capacity, investment)
     model.projects.firm[projects] = idx
-    catch_up_ramp(model, projects)
+    catch_up_ramp(model, projects, full_capacity)
 
 
 @jit
@@ -354,17 +355,23 @@ def _capacity_draw(firm_segment, alive, capacity, n_seg, segment, uniform):  # n
     return hosts
 
 
-def catch_up_ramp(model: YichunModel, opening: np.ndarray) -> None:
-    """Plants that opened before the simulation began (in 2021) start part-way up their ramp."""
+def catch_up_ramp(model: YichunModel, opening: np.ndarray, full_capacity: np.ndarray) -> None:
+    """Plants that opened before the simulation began (in 2021) start part-way up their ramp:
+    the months since they opened, each bringing its capacity over ``ramp_up_months``."""
     if opening.size == 0:
         return
     book, f = model.projects, model.f
-    for proj in _late(opening, book.done_month, book.firm, model.t):
+    late = _late(opening, book.done_month, book.firm, model.t)
+    step = dict(zip(opening.tolist(), (full_capacity / model.params.ramp_up_months).tolist(),
+                    strict=True))
+    for proj in late:
         firm = book.firm[proj]
         elapsed = model.t - book.done_month[proj]
-        done = 1.0 - (1.0 - 1.0 / model.params.ramp_up_months) ** elapsed
-        f.capacity[firm] += done * f.ramping[firm]
-        f.ramping[firm] *= 1.0 - done
+        done = min(elapsed * step[int(proj)], f.ramping[firm])
+        f.capacity[firm] += done
+        f.ramping[firm] -= done
+        if f.ramping[firm] <= 0.0:
+            f.ramping[firm] = f.ramp_step[firm] = 0.0
         if f.born_month[firm] == model.t:
             f.born_month[firm] = book.done_month[proj]
 
@@ -393,6 +400,7 @@ def open_anchor_projects(model: YichunModel, projects: np.ndarray, full_capacity
             if host is None:
                 continue
             f.ramping[host] += cap
+            f.ramp_step[host] += cap / model.params.ramp_up_months
             f.capital[host] += book.amount[proj]
             book.firm[proj] = host
             continue
@@ -421,6 +429,7 @@ def equip_plants(model: YichunModel, idx: np.ndarray, full_capacity: np.ndarray,
     become local suppliers of a large firm of their chain."""
     p, rng, f = model.params, model.stream("links"), model.f
     f.ramping[idx] = full_capacity
+    f.ramp_step[idx] = full_capacity / p.ramp_up_months
     f.capital[idx] = investment
     f.cash[idx] = 0.05 * investment
     f.rd_intensity[idx] = f.rd_base[idx] = p.rd_intensity_2021 * np.maximum(
