@@ -73,6 +73,22 @@ def segment_revenue_2021(params: Parameters) -> np.ndarray:
 _MID_DOWN = np.isin(np.arange(len(SEGMENT_IDS)), LITHIUM_MID_DOWN)
 
 
+_ETDZ = COUNTIES.index("etdz")
+
+
+def county_weights(params: Parameters) -> np.ndarray:
+    """Where firms of each segment sit (`geography`, rows summing to one), with the zone's
+    weight outside lithium scaled by ``etdz_share_outside_lithium`` and the other places'
+    weights of those rows scaled to keep each row summing to one."""
+    weights = load_geography().copy()
+    outside = ~np.asarray(IS_LITHIUM) & (weights[:, _ETDZ] > 0)
+    zone = np.minimum(weights[outside, _ETDZ] * params.etdz_share_outside_lithium, 0.95)
+    rest = 1.0 - weights[outside, _ETDZ]
+    weights[outside] *= ((1.0 - zone) / rest)[:, None]
+    weights[outside, _ETDZ] = zone
+    return weights
+
+
 def start_utilisation(params: Parameters) -> np.ndarray:
     """Output over capacity at the end of 2021, by segment (lithium was still ramping new lines)."""
     return params.derived("start_utilisation", lambda: np.where(
@@ -305,7 +321,7 @@ def _segment_tables(params: Parameters) -> tuple:
     return params.derived("firm_tables", lambda: (
         np.asarray(SEGMENT_CHAIN_INDEX), membership_probabilities(params), _MID_DOWN,
         np.isin(np.arange(len(CHAINS)), EMERGING_CHAINS),
-        np.cumsum(load_geography(), axis=1), start_utilisation(params),
+        np.cumsum(county_weights(params), axis=1), start_utilisation(params),
         lithium_input_shares(params),
         params.rd_intensity_2021, params.high_tech_share, params.productivity_sigma,
         params.rd_intensity_sigma, params.rd_size_elasticity,

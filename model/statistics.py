@@ -108,7 +108,8 @@ class ScopeGroups:
             grown = np.zeros(max(f.n, 2 * self.group.size), dtype=np.int64)
             grown[: self.group.size] = self.group
             self.group = grown
-        keys = _scope_keys(f.member, f.segment, f.county, idx, _SUB_SEGMENTS, _ETDZ)
+        keys = _scope_keys(f.member, f.segment, f.county, idx, _SUB_SEGMENTS, _ETDZ,
+                           _LITHIUM_CHAIN)
         groups = self._group_of_key[keys]
         if groups.size and groups.min() < 0:            # a combination of scopes not seen yet
             for key in np.unique(keys[groups < 0]).tolist():
@@ -128,8 +129,9 @@ class ScopeGroups:
 
 
 @jit
-def _scope_keys(member, segment, county, idx, sub_segments, etdz):  # noqa: ANN001, ANN202
-    """Each firm's scope row as bits: the city, its chains, its sub-chain, the zone."""
+def _scope_keys(member, segment, county, idx, sub_segments, etdz, lithium_chain):  # noqa: ANN001, ANN202, PLR0913
+    """Each firm's scope row as bits: the city, its chains, its sub-chain, the zone, and the
+    zone's lithium chain."""
     n_chains = member.shape[1]
     keys = np.empty(idx.size, dtype=np.int64)
     for k in range(idx.size):
@@ -143,6 +145,8 @@ def _scope_keys(member, segment, county, idx, sub_segments, etdz):  # noqa: ANN0
                 key |= 1 << (1 + n_chains + j)
         if county[i] == etdz:
             key |= 1 << (1 + n_chains + sub_segments.size)
+            if member[i, lithium_chain]:
+                key |= 1 << (2 + n_chains + sub_segments.size)
         keys[k] = key
     return keys
 
@@ -303,7 +307,7 @@ class Recorder:
         self.monthly[t, :, _PROJECT_COLUMNS] = _project_sums(
             t, book.sign_month, book.start_month, book.done_month, book.amount, book.stage,
             book.chain, book.segment, book.firm, self.model.firms.county, _SUB_SEGMENTS, _ETDZ,
-            len(SCOPES))
+            len(CHAINS), _LITHIUM_CHAIN, len(SCOPES))
         if t % 12 == 11:
             self.close_year()
 
@@ -454,13 +458,13 @@ def _firm_group_sums(group, n_groups, t, alive, above_scale, segment, born_month
 
 @jit
 def _project_sums(t, sign_month, start_month, done_month, amount, stage, chain, segment,  # noqa: ANN001, ANN202, PLR0913
-                  firm, firm_county, sub_segments, etdz, n_scopes):
+                  firm, firm_county, sub_segments, etdz, n_chains, lithium_chain, n_scopes):
     """This month's project statistics (PROJECT_FLOWS + PROJECT_STOCKS, in that order) per
     scope: by the project's chain and segment, and by the county of the firm it opened (zone
     statistics count only opened projects)."""
     out = np.zeros((8, n_scopes))
-    scopes = np.empty(4, dtype=np.int64)
-    n_chains = n_scopes - 2 - sub_segments.size
+    scopes = np.empty(5, dtype=np.int64)
+    etdz_scope = 1 + n_chains + sub_segments.size
     for k in range(amount.size):
         signed = sign_month[k] == t
         if stage[k] == BUILDING:
@@ -483,8 +487,11 @@ def _project_sums(t, sign_month, start_month, done_month, amount, stage, chain, 
                 scopes[count] = 1 + n_chains + j
                 count += 1
         if firm[k] >= 0 and firm_county[firm[k]] == etdz:
-            scopes[count] = n_scopes - 1
+            scopes[count] = etdz_scope
             count += 1
+            if chain[k] == lithium_chain:
+                scopes[count] = etdz_scope + 1
+                count += 1
         for c in range(count):
             scope = scopes[c]
             if signed:

@@ -95,8 +95,9 @@ SUB_CHAINS: dict[str, str] = {"ceramics": "building_ceramics", "metal_furniture"
                               "li_upstream": "li_upstream", "li_materials": "li_materials",
                               "li_cells": "li_cells", "li_applications": "li_applications"}
 #: Scopes of the statistics: the city total, each chain (membership-based, overlapping),
-#: the sub-chains and lithium stages (by primary segment) and the development zone.
-SCOPES: tuple[str, ...] = ("total", *CHAINS, *SUB_CHAINS, "etdz")
+#: the sub-chains and lithium stages (by primary segment), the development zone, and the
+#: zone's lithium-chain firms (its published lithium share of revenue).
+SCOPES: tuple[str, ...] = ("total", *CHAINS, *SUB_CHAINS, "etdz", "etdz_lithium")
 
 #: The four emerging industries of the 2022 statistics (fact emerging_share_2022): lithium,
 #: electronics, biomedicine and advanced equipment (indices into CHAINS).

@@ -77,6 +77,13 @@ CASES = {
                       "calib.yaml", "parameters", "at least 1"),
     "unknown parameter": (("[price_elasticity,", "[price_elasticiti,"), None, "calib.yaml",
                           "parameters.price_elasticiti", "prior"),
+    "unknown denominator scope": (None, observations_with(
+        "    denominator_scope: etdz\n", "    denominator_scope: the_zone\n"), "obs.yaml",
+        "observations[etdz_lithium_share_2025]", "unknown scope 'the_zone'"),
+    "denominator scope on a growth": (None, observations_with(
+        "    denominator: value_added_base\n    scope: etdz\n",
+        "    denominator: value_added_base\n    denominator_scope: total\n    scope: etdz\n"),
+        "obs.yaml", "observations[etdz_va_growth_2025]", "only a ratio_pct"),
 }
 
 

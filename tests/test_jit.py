@@ -24,13 +24,16 @@ def test_sum_by_equals_bincount_to_the_bit(groups, data, runs):
 
 
 def explicit_scopes(f) -> np.ndarray:
-    """(firms x scopes) 0/1: the city, chain memberships, sub-chain segments, the zone."""
+    """(firms x scopes) 0/1: the city, chain memberships, sub-chain segments, the zone, the
+    zone's lithium-chain firms."""
     m = np.zeros((f.n, len(SCOPES)))
     m[:, 0] = 1.0
     m[:, 1 : 1 + len(CHAINS)] = f.member
     for j, seg in enumerate(SUB_CHAINS.values()):
         m[:, 1 + len(CHAINS) + j] = f.segment == SEGMENT_INDEX[seg]
-    m[:, -1] = f.county == COUNTIES.index("etdz")
+    zone = f.county == COUNTIES.index("etdz")
+    m[:, SCOPES.index("etdz")] = zone
+    m[:, SCOPES.index("etdz_lithium")] = zone & f.member[:, CHAINS.index("lithium")]
     return m
 
 

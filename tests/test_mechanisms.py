@@ -209,6 +209,34 @@ def test_a_new_plant_ramps_up_in_a_straight_line():
     assert shrunk == pytest.approx((4.0 + 1.5) * 0.9)
 
 
+def test_the_zone_factor_moves_firms_outside_lithium_in_or_out_of_the_zone(small_baseline):
+    """``etdz_share_outside_lithium`` scales the zone's weight for the segments outside lithium
+    (rows still sum to one, lithium rows untouched), and so the zone's lithium share of
+    revenue (fact etdz_lithium_share_2025) falls as more of the rest of industry sits there."""
+    from model.calibration.observations import load_observations, simulated
+    from model.population import county_weights
+    from model.structure import COUNTIES, IS_LITHIUM
+
+    zone = COUNTIES.index("etdz")
+    share = next(o for o in load_observations().observations
+                 if o.id == "etdz_lithium_share_2025")
+    weights, shares = {}, {}
+    for factor in (0.3, 1.0, 2.0):
+        run = small_baseline.with_parameters({"etdz_share_outside_lithium": factor})
+        model = YichunModel(run, seed=3)
+        weights[factor] = county_weights(model.params)
+        model.run()
+        shares[factor] = simulated(share, model.recorder.yearly, model.recorder.monthly)
+        model.release()
+    lithium = np.asarray(IS_LITHIUM)
+    for w in weights.values():
+        assert np.allclose(w.sum(axis=1), 1.0)
+        assert np.array_equal(w[lithium], weights[1.0][lithium])
+    outside = ~lithium & (weights[1.0][:, zone] > 0)
+    assert np.allclose(weights[2.0][outside, zone], 2.0 * weights[1.0][outside, zone])
+    assert shares[0.3] > shares[1.0] > shares[2.0]
+
+
 def test_sustained_losses_lead_to_exit(small_model):
     model = advanced(small_model, 1)
     model.params = copy.deepcopy(model.params)      # the scenario's parameters are shared

@@ -245,7 +245,8 @@ class Calibration:
         observations = [{"id": o.id, "value": o.value, "upper": o.upper, "sd": o.sd_absolute,
                          "kind": o.kind, "statistic": o.statistic, "scope": o.scope,
                          "period": o.period.model_dump(), "denominator": o.denominator,
-                         "include": o.include} for o in self.all_observations]
+                         "denominator_scope": o.denominator_scope, "include": o.include}
+                        for o in self.all_observations]
         return {"config": config, "parameters": self.names, "seed": self.config.seed,
                 "scenario_hash": self.scenario.digest(), "observations": observations}
 

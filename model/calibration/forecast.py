@@ -47,8 +47,9 @@ def naive_forecasts(obs: Observation, known: list[Observation]) -> dict[str, flo
             last = float(facts.observation("rev_2022").growth_pct)
         return {"last_growth_carried": last, "plan_9pct": PLAN_GROWTH}
     series = sorted((published_by(o), o.value) for o in known
-                    if (o.statistic, o.scope, o.kind, o.denominator)
-                    == (obs.statistic, obs.scope, obs.kind, obs.denominator))
+                    if (o.statistic, o.scope, o.kind, o.denominator, o.denominator_scope)
+                    == (obs.statistic, obs.scope, obs.kind, obs.denominator,
+                        obs.denominator_scope))
     if not series:
         return {}
     out = {"last_level_carried": series[-1][1]}

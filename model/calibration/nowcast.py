@@ -119,8 +119,8 @@ def _same_quantity(a: Observation, b: Observation) -> bool:
     def months(o: Observation) -> tuple[int, int]:
         return o.period.month_span() or (month_index(f"{o.period.year}-01"), o.end_month())
 
-    return (a.statistic, a.denominator, a.scope, a.kind, months(a)) == \
-        (b.statistic, b.denominator, b.scope, b.kind, months(b))
+    return (a.statistic, a.denominator, a.scope, a.denominator_scope, a.kind, months(a)) == \
+        (b.statistic, b.denominator, b.scope, b.denominator_scope, b.kind, months(b))
 
 
 def figure_values(figures: list[Figure], panel: Panel) -> np.ndarray:

@@ -68,6 +68,7 @@ class Observation(BaseModel):
     period: Period
     kind: Literal["level", "growth_pct", "ratio_pct", "lower_bound", "interval", "same_firm_growth_pct"]
     denominator: str | None = None
+    denominator_scope: str | None = None  # a ratio's denominator read in another scope
     field: str | None = None    # read this field of the fact instead of its value (dotted: inside a mapping)
     upper: float | None = None  # an interval's upper end (its lower end is the fact's value)
     sd: float | None = None
@@ -89,8 +90,11 @@ class Observation(BaseModel):
         if spread < SD_FLOOR:
             raise ValueError(f"uncertainty must be at least {SD_FLOOR:g} (no published figure "
                              "is exact)")
-        if self.scope not in SCOPES:
-            raise ValueError(f"unknown scope '{self.scope}'; expected one of {list(SCOPES)}")
+        for scope in (self.scope, self.denominator_scope):
+            if scope is not None and scope not in SCOPES:
+                raise ValueError(f"unknown scope '{scope}'; expected one of {list(SCOPES)}")
+        if self.denominator_scope is not None and self.kind != "ratio_pct":
+            raise ValueError("only a ratio_pct takes a denominator_scope")
         span = self.period.month_span()
         names = MONTHLY if span is not None else YEARLY_STATS
         for stat in (self.statistic, self.denominator):
@@ -204,6 +208,7 @@ def _over(monthly: np.ndarray, span: tuple[int, int], scope: int, stat: str) -> 
 def simulated(obs: Observation, yearly: np.ndarray, monthly: np.ndarray) -> float:
     """The observation's quantity in one replication (yearly: years x scopes x stats)."""
     s = SCOPES.index(obs.scope)
+    d = SCOPES.index(obs.denominator_scope or obs.scope)
     span = obs.period.month_span()
     if span is None:
         y = YEARS.index(obs.period.year)
@@ -212,7 +217,7 @@ def simulated(obs: Observation, yearly: np.ndarray, monthly: np.ndarray) -> floa
             prev = yearly[y - 1, s, YEARLY_STATS.index(obs.statistic)]
             return float(100.0 * (value / prev - 1.0)) if prev > 0 else np.nan
         if obs.kind in ("ratio_pct", "same_firm_growth_pct"):
-            den = yearly[y, s, YEARLY_STATS.index(obs.denominator)]
+            den = yearly[y, d, YEARLY_STATS.index(obs.denominator)]
             offset = 100.0 if obs.kind == "same_firm_growth_pct" else 0.0
             return float(100.0 * value / den - offset) if den > 0 else np.nan
         return float(value)
@@ -221,7 +226,7 @@ def simulated(obs: Observation, yearly: np.ndarray, monthly: np.ndarray) -> floa
         prev = _over(monthly, (span[0] - 12, span[1] - 12), s, obs.statistic)
         return 100.0 * (value / prev - 1.0) if prev > 0 else np.nan
     if obs.kind in ("ratio_pct", "same_firm_growth_pct"):
-        den = _over(monthly, span, s, obs.denominator)
+        den = _over(monthly, span, d, obs.denominator)
         offset = 100.0 if obs.kind == "same_firm_growth_pct" else 0.0
         return 100.0 * value / den - offset if den > 0 else np.nan
     return value
