@@ -209,6 +209,23 @@ def test_a_new_plant_ramps_up_in_a_straight_line():
     assert shrunk == pytest.approx((4.0 + 1.5) * 0.9)
 
 
+@pytest.mark.parametrize("months", [1, 7, 13])
+def test_every_ramp_ends_within_ramp_up_months(baseline, months):
+    """Plants and expansions of 2021 start part-way up their straight line, and none (nor any
+    opened since) has more capacity still ramping than its monthly step brings on line in
+    ``ramp_up_months``; a firm with nothing ramping has no step."""
+    model = YichunModel(baseline, seed=11)
+    for _ in range(months):
+        model.step()
+    f, months_left = model.f, model.params.ramp_up_months
+    ramping = f.ramping > 0
+    assert ramping.any()
+    assert (f.ramp_step[ramping] > 0).all()
+    assert (f.ramping[ramping] <= f.ramp_step[ramping] * months_left * (1 + 1e-9)).all()
+    assert (f.ramp_step[~ramping] == 0).all()
+    model.release()
+
+
 def test_the_zone_factor_moves_firms_outside_lithium_in_or_out_of_the_zone(small_baseline):
     """``etdz_share_outside_lithium`` scales the zone's weight for the segments outside lithium
     (rows still sum to one, lithium rows untouched), and so the zone's lithium share of

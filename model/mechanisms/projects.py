@@ -357,19 +357,22 @@ def _capacity_draw(firm_segment, alive, capacity, n_seg, segment, uniform):  # n
 
 def catch_up_ramp(model: YichunModel, opening: np.ndarray, full_capacity: np.ndarray) -> None:
     """Plants that opened before the simulation began (in 2021) start part-way up their ramp:
-    the months since they opened, each bringing its capacity over ``ramp_up_months``."""
+    the months since they opened, each bringing the project's capacity over
+    ``ramp_up_months``; a project whose ramp is over no longer adds to its firm's step."""
     if opening.size == 0:
         return
     book, f = model.projects, model.f
     late = _late(opening, book.done_month, book.firm, model.t)
-    step = dict(zip(opening.tolist(), (full_capacity / model.params.ramp_up_months).tolist(),
-                    strict=True))
+    capacity_of = dict(zip(opening.tolist(), full_capacity.tolist(), strict=True))
     for proj in late:
-        firm = book.firm[proj]
+        firm, capacity = book.firm[proj], capacity_of[int(proj)]
+        step = capacity / model.params.ramp_up_months
         elapsed = model.t - book.done_month[proj]
-        done = min(elapsed * step[int(proj)], f.ramping[firm])
+        done = min(elapsed * step, capacity, f.ramping[firm])
         f.capacity[firm] += done
         f.ramping[firm] -= done
+        if elapsed * step >= capacity:
+            f.ramp_step[firm] = max(f.ramp_step[firm] - step, 0.0)
         if f.ramping[firm] <= 0.0:
             f.ramping[firm] = f.ramp_step[firm] = 0.0
         if f.born_month[firm] == model.t:
