@@ -34,18 +34,23 @@ class MetEmulator:
         thresholds = {t.id: t.threshold for t in load_targets().targets}
         #: per target, whether its outcome is a small count (whole numbers, under 20 values)
         self.counts = [_small_count(panel.outcomes[rows, j]) for j in range(len(panel.targets))]
-        self.models: list[LogisticRegression | float] = []
+        # only small counts are read through the emulator (``nowcast.probabilities``)
+        self.models: list[LogisticRegression | float | None] = []
         for j, target in enumerate(panel.targets):
             met = (panel.outcomes[rows, j] >= thresholds[target]).astype(int)
-            if met.min() == met.max():              # met in every row, or in none
+            if not self.counts[j]:
+                self.models.append(None)
+            elif met.min() == met.max():            # met in every row, or in none
                 self.models.append(float(met[0]))
             else:
                 self.models.append(LogisticRegression(C=1.0, max_iter=2000).fit(x, met))
 
     def probabilities(self, theta: np.ndarray) -> np.ndarray:
-        """P(met) per row of `theta` (natural scale) and target: rows x targets."""
+        """P(met) per row of `theta` (natural scale) and target: rows x targets (NaN for a
+        target that is not a small count: it has no emulator)."""
         x = (self.transform.forward(theta) - self.centre) / self.scale
-        return np.column_stack([np.full(len(x), m) if isinstance(m, float)
+        return np.column_stack([np.full(len(x), np.nan) if m is None
+                                else np.full(len(x), m) if isinstance(m, float)
                                 else m.predict_proba(x)[:, 1] for m in self.models])
 
 

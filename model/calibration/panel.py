@@ -106,14 +106,14 @@ def build_panel(calib: Calibration, folder: Path, progress: bool = True) -> Pane
                      else [panel_row(calib, table.theta[i], i, targets) for i in part])
             if bar:
                 bar.update(len(part))
-    panel = _assemble(rows, calib, table)
+    panel = _assemble(rows, calib, table, [t.id for t in targets])
     save_panel(panel, folder, calib)
     record = {"rows": table.n, "seconds": round(time.perf_counter() - start, 1)}
     write_json_atomic(folder / "panel_time.json", record)
     return panel
 
 
-def _assemble(rows: list[tuple], calib: Calibration, table: Table) -> Panel:
+def _assemble(rows: list[tuple], calib: Calibration, table: Table, targets: list[str]) -> Panel:
     shapes = next((r[0].shape, r[1].shape) for r in rows if r[0].ndim > 1)
     monthly = np.full((len(rows), *shapes[0]), np.nan, dtype=np.float32)
     yearly = np.full((len(rows), *shapes[1]), np.nan, dtype=np.float32)
@@ -128,7 +128,7 @@ def _assemble(rows: list[tuple], calib: Calibration, table: Table) -> Panel:
         raise RuntimeError(f"panel row {bad[0]} does not reproduce the table's observation "
                            f"{calib.all_observations[bad[1]].id}: {clean[tuple(bad)]} against "
                            f"{table.clean[tuple(bad)]} (the run is not the table's)")
-    return Panel(monthly, yearly, outcomes, [t.id for t in load_targets().targets])
+    return Panel(monthly, yearly, outcomes, targets)
 
 
 def save_panel(panel: Panel, folder: Path, calib: Calibration) -> None:
